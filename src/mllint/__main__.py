@@ -1,0 +1,3 @@
+from mllint.cli import main
+
+raise SystemExit(main())

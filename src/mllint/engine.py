@@ -1,0 +1,375 @@
+"""The engine: parse once, walk once, dispatch each node to the rules that
+asked for its type, collect findings, apply suppressions and config.
+
+    findings = lint_source(source, config)        # a loaded Source
+    findings = lint_path("train.py", config)       # read + lint one file
+    findings = lint_tree(tree, lines, path, config)  # flake8: reuse its tree
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mllint.catalog import Catalog, default_catalog
+from mllint.config import Config
+from mllint.findings import Finding, Fix
+from mllint.rules.base import Rule, registered_rules
+from mllint.semantic import SCOPE_NODES, SemanticModel
+from mllint.severity import Severity
+from mllint.sources import Source, SourceError, load_source
+from mllint.suppressions import parse_suppressions
+
+UNANALYSABLE = "ML000"
+INTERNAL_ERROR = "ML001"
+
+
+class Context:
+    """What a rule sees while its module is analysed."""
+
+    def __init__(self, source: Source, tree: ast.Module, config: Config, catalog: Catalog):
+        self.source = source
+        self.path = source.path
+        self.tree = tree
+        self.config = config
+        self.catalog = catalog
+        self.semantic = SemanticModel(tree)
+        # The current node's ancestors, outermost first (the node itself excluded).
+        self.ancestors: list[ast.AST] = []
+        self.findings: list[Finding] = []
+        self._enabled: dict[str, bool] = {}
+
+    @property
+    def is_notebook(self) -> bool:
+        return self.source.kind == "notebook"
+
+    def enabled(self, code: str) -> bool:
+        e = self._enabled.get(code)
+        if e is None:
+            e = self._enabled[code] = self.config.is_enabled(code, self.path)
+        return e
+
+    def parent(self) -> ast.AST | None:
+        return self.ancestors[-1] if self.ancestors else None
+
+    def enclosing(self, *types: type[ast.AST]) -> ast.AST | None:
+        for node in reversed(self.ancestors):
+            if isinstance(node, types):
+                return node
+        return None
+
+    def char_col(self, line: int, byte_col: int) -> int:
+        return _char_col(self.source.line_text(line), byte_col)
+
+    def node_range(self, node: ast.AST) -> tuple[int, int, int, int]:
+        """(line, col, end_line, end_col) of a node, columns in characters."""
+        line = getattr(node, "lineno", 1) or 1
+        end_line = getattr(node, "end_lineno", None) or line
+        col = getattr(node, "col_offset", 0) or 0
+        end_col = getattr(node, "end_col_offset", None)
+        end_col = col if end_col is None else end_col
+        return line, self.char_col(line, col), end_line, self.char_col(end_line, end_col)
+
+    def segment(self, node: ast.AST) -> str:
+        """The source text of a node."""
+        line, col, end_line, end_col = self.node_range(node)
+        lines = self.source.lines
+        if line == end_line:
+            return lines[line - 1][col:end_col] if line <= len(lines) else ""
+        parts = [lines[line - 1][col:]] + lines[line : end_line - 1] + [lines[end_line - 1][:end_col]]
+        return "\n".join(parts)
+
+    def report(
+        self,
+        code: str,
+        node: ast.AST | tuple[int, int, int, int],
+        message: str,
+        fix: Fix | None = None,
+    ) -> None:
+        if not self.enabled(code):
+            return
+        if isinstance(node, tuple):
+            line, col, end_line, end_col = node
+        else:
+            line, col, end_line, end_col = self.node_range(node)
+        spec = self.catalog.get(code)
+        default = spec.severity if spec else Severity.HIGH
+        self.findings.append(
+            Finding(
+                code=code,
+                message=message,
+                path=self.path,
+                line=line,
+                col=col,
+                end_line=end_line,
+                end_col=end_col,
+                severity=self.config.severity_of(code, default),
+                fix=fix,
+                source_line=self.source.line_text(line),
+            )
+        )
+
+
+def _char_col(line_text: str, byte_col: int) -> int:
+    """ast columns are UTF-8 byte offsets; findings use character offsets."""
+    if byte_col <= 0 or line_text.isascii():
+        return byte_col
+    return len(line_text.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
+
+
+@dataclass
+class RuleSet:
+    """Rule classes instantiated per module, with a node-type dispatch table."""
+
+    classes: list[type[Rule]] = field(default_factory=list)
+
+    @classmethod
+    def for_config(cls, config: Config) -> "RuleSet":
+        chosen = [
+            rc for rc in registered_rules() if any(config.is_enabled(code) for code in rc.codes)
+        ]
+        return cls(chosen)
+
+
+_SEMANTIC_TYPES = (
+    ast.Import,
+    ast.ImportFrom,
+    ast.Assign,
+    ast.AnnAssign,
+    ast.NamedExpr,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.For,
+    ast.AsyncFor,
+    ast.With,
+    ast.AsyncWith,
+    ast.comprehension,
+)
+
+
+def _semantic_hook(sem: SemanticModel, node: ast.AST) -> None:
+    t = type(node)
+    if t is ast.Import:
+        sem.on_import(node)  # type: ignore[arg-type]
+    elif t is ast.ImportFrom:
+        sem.on_import_from(node)  # type: ignore[arg-type]
+    elif t in (ast.Assign, ast.AnnAssign, ast.NamedExpr):
+        sem.on_assign(node)  # type: ignore[arg-type]
+    elif t in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+        sem.on_def(node)  # type: ignore[arg-type]
+    elif t in (ast.For, ast.AsyncFor, ast.comprehension):
+        sem.on_target(node.target, "for", node)  # type: ignore[attr-defined]
+    elif t in (ast.With, ast.AsyncWith):
+        for item in node.items:  # type: ignore[attr-defined]
+            if item.optional_vars is not None:
+                sem.on_target(item.optional_vars, "with", node)
+
+
+def run_rules(ctx: Context, rule_classes: list[type[Rule]]) -> None:
+    """The single walk. Iterative (no recursion limit on deep expressions)."""
+    rules: list[Rule] = []
+    for rc in rule_classes:
+        try:
+            rules.append(rc(ctx))
+        except Exception as exc:  # a broken rule must not stop the run
+            _internal_error(ctx, rc, exc, None)
+    dispatch: dict[type, list[tuple[Rule, object]]] = {}
+    for rule in rules:
+        for t in rule.nodes:
+            dispatch.setdefault(t, []).append((rule, rule.visit))
+    broken: set[int] = set()
+    sem = ctx.semantic
+    anc = ctx.ancestors
+    scope_depths: list[int] = []
+    semantic_types = frozenset(_SEMANTIC_TYPES)
+    scope_types = frozenset(SCOPE_NODES)
+    stack: list[tuple[ast.AST, int]] = [(ctx.tree, 0)]
+    pop = stack.pop
+    push = stack.append
+    iter_children = ast.iter_child_nodes
+    while stack:
+        node, depth = pop()
+        if len(anc) > depth:
+            del anc[depth:]
+            while scope_depths and scope_depths[-1] >= depth:
+                scope_depths.pop()
+                sem.pop_scope()
+        t = type(node)
+        if t in semantic_types:
+            _semantic_hook(sem, node)
+        handlers = dispatch.get(t)
+        if handlers:
+            for rule, visit in handlers:
+                if id(rule) in broken:
+                    continue
+                try:
+                    visit(node)  # type: ignore[operator]
+                except Exception as exc:
+                    broken.add(id(rule))
+                    _internal_error(ctx, type(rule), exc, node)
+        anc.append(node)
+        if t in scope_types:
+            scope_depths.append(depth)
+            sem.push_scope(node)
+        children = list(iter_children(node))
+        if children:
+            d = depth + 1
+            for child in reversed(children):
+                push((child, d))
+    del anc[:]
+    for rule in rules:
+        if id(rule) in broken:
+            continue
+        try:
+            rule.finish()
+        except Exception as exc:
+            _internal_error(ctx, type(rule), exc, None)
+
+
+def _internal_error(ctx: Context, rule_cls: type[Rule], exc: BaseException, node: ast.AST | None) -> None:
+    codes = ",".join(rule_cls.codes)
+    where = f" at line {getattr(node, 'lineno', '?')}" if node is not None else ""
+    tb = traceback.extract_tb(exc.__traceback__)
+    origin = f" ({Path(tb[-1].filename).name}:{tb[-1].lineno})" if tb else ""
+    message = (
+        f"internal error in rule {codes} ({rule_cls.__name__}){where}: "
+        f"{type(exc).__name__}: {exc}{origin}; the rest of this file was checked without it. "
+        "Please report this with the file that triggers it."
+    )
+    node_pos = node if node is not None else (1, 0, 1, 0)
+    # Internal errors are always reported, whatever the selection.
+    ctx._enabled[INTERNAL_ERROR] = True
+    ctx.report(INTERNAL_ERROR, node_pos, message)
+
+
+def parse_module(source: Source) -> tuple[ast.Module | None, list[SourceError]]:
+    """Parse; for notebooks, a cell that does not parse is blanked (and
+    reported) so the other cells are still analysed."""
+    errors: list[SourceError] = []
+    text = source.text
+    for _attempt in range(len(source.cells) + 1 if source.cells else 1):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return ast.parse(text, filename=source.path, type_comments=False), errors
+        except SyntaxError as exc:
+            err = SourceError(
+                f"syntax error: {exc.msg}", line=exc.lineno or 1, col=max((exc.offset or 1) - 1, 0)
+            )
+            errors.append(err)
+            if not source.cells:
+                return None, errors
+            loc = source.locate(err.line)
+            if loc is None:
+                return None, errors
+            span = source.cell_span(loc[0])
+            if span is None or span.masked:
+                return None, errors
+            span.masked = True
+            lines = text.split("\n")
+            for i in range(span.start - 1, span.start - 1 + span.n_lines):
+                if i < len(lines):
+                    lines[i] = ""
+            text = "\n".join(lines)
+        except (RecursionError, MemoryError) as exc:
+            errors.append(SourceError(f"too deeply nested to analyse ({type(exc).__name__})"))
+            return None, errors
+        except ValueError as exc:  # e.g. null bytes
+            errors.append(SourceError(f"cannot parse: {exc}"))
+            return None, errors
+    return None, errors
+
+
+def _source_error_finding(source: Source | None, path: str, err: SourceError, config: Config, catalog: Catalog) -> Finding:
+    spec = catalog.get(UNANALYSABLE)
+    sev = config.severity_of(UNANALYSABLE, spec.severity if spec else Severity.HIGH)
+    line_text = source.line_text(err.line) if source is not None else ""
+    return Finding(
+        code=UNANALYSABLE,
+        message=f"cannot analyse this file: {err.reason}" if source is None or not source.cells else f"cannot analyse this cell: {err.reason}",
+        path=path,
+        line=err.line,
+        col=err.col,
+        end_line=err.line,
+        end_col=err.col,
+        severity=sev,
+        source_line=line_text,
+    )
+
+
+def lint_source(
+    source: Source,
+    config: Config,
+    catalog: Catalog | None = None,
+    rule_classes: list[type[Rule]] | None = None,
+    tree: ast.Module | None = None,
+    apply_noqa: bool = True,
+) -> list[Finding]:
+    catalog = catalog or default_catalog()
+    if rule_classes is None:
+        rule_classes = RuleSet.for_config(config).classes
+    findings: list[Finding] = []
+    if source.skip_reason:
+        return findings
+    errors: list[SourceError] = []
+    if tree is None:
+        tree, errors = parse_module(source)
+    for err in errors:
+        if config.is_enabled(UNANALYSABLE, source.path):
+            findings.append(_source_error_finding(source, source.path, err, config, catalog))
+    if tree is not None:
+        ctx = Context(source, tree, config, catalog)
+        run_rules(ctx, rule_classes)
+        findings.extend(ctx.findings)
+    if apply_noqa:
+        sup = parse_suppressions(source.text)
+        if sup.lines or sup.file_codes is not None:
+            findings = [f for f in findings if f.code == INTERNAL_ERROR or not sup.suppressed(f.code, f.line)]
+    findings = [f for f in findings if f.severity >= config.min_severity]
+    if source.cells:
+        findings = [_to_cell(source, f) for f in findings]
+    findings.sort(key=Finding.sort_key)
+    return findings
+
+
+def _to_cell(source: Source, f: Finding) -> Finding:
+    loc = source.locate(f.line)
+    if loc is None:
+        return f
+    end = source.locate(f.end_line)
+    return f.with_(cell=loc[0], cell_line=loc[1], cell_end_line=end[1] if end and end[0] == loc[0] else loc[1])
+
+
+def lint_path(
+    path: str | Path,
+    config: Config,
+    catalog: Catalog | None = None,
+    rule_classes: list[type[Rule]] | None = None,
+    display_path: str | None = None,
+) -> list[Finding]:
+    """Read, parse and lint one file. Never raises for bad input."""
+    catalog = catalog or default_catalog()
+    shown = display_path or str(path)
+    try:
+        source = load_source(path)
+    except SourceError as err:
+        if not config.is_enabled(UNANALYSABLE, shown):
+            return []
+        return [_source_error_finding(None, shown, err, config, catalog)]
+    source.path = shown
+    return lint_source(source, config, catalog, rule_classes)
+
+
+def lint_text(text: str, config: Config | None = None, path: str = "<string>", **kw) -> list[Finding]:
+    """Lint Python source text (used by tests and the catalogue examples)."""
+    config = config or Config()
+    return lint_source(Source(path=path, text=text), config, **kw)
+
+
+if sys.version_info < (3, 10):  # pragma: no cover
+    raise RuntimeError("mllint needs Python 3.10 or newer")

@@ -1,0 +1,74 @@
+"""The rule API.
+
+A rule is a class with the codes it reports and the `ast` node types it wants.
+The engine makes one instance per analysed module (only if one of its codes
+is enabled), calls `visit(node)` for each node of those types during its
+single walk, then `finish()` once. Rules read `self.ctx.semantic` and report
+with `self.report(...)`.
+
+    @register
+    class UnsafeYamlLoad(Rule):
+        codes = ("ML604",)
+        nodes = (ast.Call,)
+
+        def visit(self, node):
+            if self.ctx.semantic.call_qualname(node) == "yaml.unsafe_load":
+                self.report("ML604", node, "`yaml.unsafe_load` ...")
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from mllint.engine import Context
+    from mllint.findings import Fix
+
+_REGISTRY: list[type["Rule"]] = []
+
+
+class Rule:
+    codes: ClassVar[tuple[str, ...]] = ()
+    nodes: ClassVar[tuple[type[ast.AST], ...]] = ()
+
+    def __init__(self, ctx: "Context"):
+        self.ctx = ctx
+
+    def visit(self, node: ast.AST) -> None:  # pragma: no cover - default no-op
+        pass
+
+    def finish(self) -> None:
+        pass
+
+    def report(
+        self,
+        code: str,
+        node: ast.AST | tuple[int, int, int, int],
+        message: str,
+        fix: "Fix | None" = None,
+    ) -> None:
+        self.ctx.report(code, node, message, fix)
+
+    def enabled(self, code: str) -> bool:
+        return self.ctx.enabled(code)
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    if not cls.codes:
+        raise ValueError(f"{cls.__name__} declares no codes")
+    _REGISTRY.append(cls)
+    return cls
+
+
+def registered_rules() -> list[type[Rule]]:
+    import mllint.rules  # noqa: F401  (imports every rule module)
+
+    return list(_REGISTRY)
+
+
+def implemented_codes() -> set[str]:
+    codes: set[str] = {"ML000", "ML001"}
+    for cls in registered_rules():
+        codes.update(cls.codes)
+    return codes

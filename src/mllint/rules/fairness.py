@@ -1,0 +1,3 @@
+"""ML7xx: responsible AI."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""ML6xx: security and supply chain."""
+
+from __future__ import annotations

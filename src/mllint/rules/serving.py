@@ -1,0 +1,3 @@
+"""ML5xx: serving and reliability."""
+
+from __future__ import annotations

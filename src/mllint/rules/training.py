@@ -1,0 +1,3 @@
+"""ML3xx: training correctness."""
+
+from __future__ import annotations

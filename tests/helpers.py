@@ -1,0 +1,113 @@
+"""Shared test helpers: lint snippets and notebooks, read fixture annotations."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+
+from mllint.config import Config
+from mllint.engine import lint_source
+from mllint.findings import Finding
+from mllint.sources import Source, load_source
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+
+EXPECT_RE = re.compile(r"#\s*expect:\s*(?P<codes>ML\d{3}(?:\s*,\s*ML\d{3})*)")
+
+
+def lint(text: str, path: str = "snippet.py", **config) -> list[Finding]:
+    """Lint Python text with a Config built from keyword options."""
+    cfg = Config(**config)
+    return lint_source(Source(path=path, text=text), cfg)
+
+
+def codes(text: str, **config) -> list[str]:
+    return [f.code for f in lint(text, **config)]
+
+
+def notebook_from_cells(cells: list, language: str = "python", **meta) -> str:
+    """Build notebook JSON. A cell is source text (code), or a dict with
+    keys source/cell_type/execution_count/outputs."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": language}
+    nb.metadata["language_info"] = {"name": language}
+    nb.metadata.update(meta)
+    for i, cell in enumerate(cells, start=1):
+        if isinstance(cell, str):
+            cell = {"source": cell}
+        kind = cell.get("cell_type", "code")
+        if kind == "code":
+            c = nbformat.v4.new_code_cell(cell["source"])
+            c.execution_count = cell.get("execution_count")
+            c.outputs = cell.get("outputs", [])
+        elif kind == "markdown":
+            c = nbformat.v4.new_markdown_cell(cell["source"])
+        else:
+            c = nbformat.v4.new_raw_cell(cell["source"])
+        nb.cells.append(c)
+    return nbformat.writes(nb)
+
+
+PERCENT_RE = re.compile(r"^# %%(?:\s*\[(?P<count>\d*)\])?(?P<md>\s*\[markdown\])?\s*$")
+
+
+def notebook_from_percent(text: str) -> str:
+    """`# %%` separated cells -> notebook JSON. `# %% [3]` sets a saved
+    execution count, `# %% []` marks a cell as never executed,
+    `# %% [markdown]` a markdown cell."""
+    cells: list[dict] = []
+    current: dict | None = None
+    for line in text.splitlines():
+        m = PERCENT_RE.match(line)
+        if m:
+            current = {"source": [], "execution_count": None}
+            if m.group("md"):
+                current["cell_type"] = "markdown"
+            elif m.group("count"):
+                current["execution_count"] = int(m.group("count"))
+            cells.append(current)
+            continue
+        if current is None:
+            current = {"source": [], "execution_count": None}
+            cells.append(current)
+        current["source"].append(line)
+    for c in cells:
+        c["source"] = "\n".join(c["source"]).strip("\n")
+    return notebook_from_cells(cells)
+
+
+def lint_notebook_text(nb_json: str, path: str = "nb.ipynb", **config) -> list[Finding]:
+    cfg = Config(**config)
+    source = load_source(path, nb_json.encode("utf-8"))
+    return lint_source(source, cfg)
+
+
+def expected_annotations(path: Path) -> set[tuple[int | None, int, str]]:
+    """(cell, line, code) for each `# expect: MLnnn` comment in a fixture."""
+    out: set[tuple[int | None, int, str]] = set()
+    if path.suffix == ".ipynb":
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for ci, cell in enumerate(nb["cells"], start=1):
+            src = cell.get("source", "")
+            if isinstance(src, list):
+                src = "".join(src)
+            for li, line in enumerate(src.splitlines(), start=1):
+                m = EXPECT_RE.search(line)
+                if m:
+                    for code in re.findall(r"ML\d{3}", m.group("codes")):
+                        out.add((ci, li, code))
+    else:
+        for li, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            m = EXPECT_RE.search(line)
+            if m:
+                for code in re.findall(r"ML\d{3}", m.group("codes")):
+                    out.add((None, li, code))
+    return out
+
+
+def found_annotations(findings: list[Finding], codes: set[str]) -> set[tuple[int | None, int, str]]:
+    return {(f.cell, f.display_line, f.code) for f in findings if f.code in codes}
