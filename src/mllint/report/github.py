@@ -1,0 +1,46 @@
+"""GitHub Actions workflow commands (`::error file=...::message`).
+
+Notebook findings point at the notebook file with no line (a line number in
+the .ipynb JSON would not match the cell), and the message names the cell and
+the line inside it."""
+
+from __future__ import annotations
+
+from mllint.report.base import Report
+from mllint.severity import Severity
+
+LEVEL = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "warning",
+    Severity.INFO: "notice",
+}
+
+
+def escape_data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(s: str) -> str:
+    return escape_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(report: Report) -> str:
+    out = []
+    for f in report.findings:
+        title = f"{f.code} ({report.name_of(f.code)})"
+        props = [f"file={escape_property(f.path)}"]
+        message = f.message
+        if f.cell is None:
+            props += [
+                f"line={f.line}",
+                f"col={f.col + 1}",
+                f"endLine={f.end_line}",
+                f"endColumn={f.end_col + 1}",
+            ]
+        else:
+            message = f"cell {f.cell}, line {f.display_line}, col {f.col + 1}: {message}"
+        props.append(f"title={escape_property(title)}")
+        out.append(f"::{LEVEL[f.severity]} {','.join(props)}::{escape_data(message)}")
+    return "\n".join(out) + ("\n" if out else "")

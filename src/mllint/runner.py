@@ -1,0 +1,107 @@
+"""Lint many files: serially for a handful, over a process pool for many."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mllint.config import Config
+from mllint.findings import Finding
+
+# Below this many files a pool costs more than it saves.
+PARALLEL_THRESHOLD = 24
+
+
+@dataclass
+class FileResult:
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    info: str | None = None  # e.g. "skipped: notebook kernel is R"
+
+
+def lint_file(path: str, config: Config) -> FileResult:
+    """Lint one file; never raises."""
+    from mllint.engine import INTERNAL_ERROR, lint_source, _source_error_finding
+    from mllint.catalog import default_catalog
+    from mllint.severity import Severity
+    from mllint.sources import SourceError, load_source
+
+    catalog = default_catalog()
+    try:
+        try:
+            source = load_source(path)
+        except SourceError as err:
+            if not config.is_enabled("ML000", path):
+                return FileResult(path)
+            return FileResult(path, [_source_error_finding(None, path, err, config, catalog)])
+        if source.skip_reason:
+            return FileResult(path, [], f"skipped: {source.skip_reason}")
+        return FileResult(path, lint_source(source, config, catalog))
+    except Exception as exc:  # last line of defence: never lose the run
+        f = Finding(
+            code=INTERNAL_ERROR,
+            message=f"internal error while linting this file: {type(exc).__name__}: {exc}; please report it",
+            path=path,
+            line=1,
+            col=0,
+            end_line=1,
+            end_col=0,
+            severity=Severity.HIGH,
+        )
+        return FileResult(path, [f])
+
+
+def _lint_chunk(args: tuple[list[str], Config, Callable[[str, Config], FileResult]]) -> list[FileResult]:
+    paths, config, lint = args
+    return [lint(p, config) for p in paths]
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def lint_files(
+    paths: Iterable[str | Path],
+    config: Config,
+    jobs: int | None = None,
+    on_done: Callable[[FileResult], None] | None = None,
+    lint: Callable[[str, Config], FileResult] | None = None,
+) -> list[FileResult]:
+    files = [str(p) for p in paths]
+    lint = lint or lint_file
+    jobs = jobs or config.jobs or default_jobs()
+    results: list[FileResult] = []
+    if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
+        for p in files:
+            r = lint(p, config)
+            results.append(r)
+            if on_done:
+                on_done(r)
+        return results
+    # Chunks big enough to amortise pickling, small enough to balance load.
+    size = max(4, min(64, len(files) // (jobs * 8) or 4))
+    chunks = [files[i : i + size] for i in range(0, len(files), size)]
+    done: set[str] = set()
+    try:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for chunk_results in pool.map(_lint_chunk, [(c, config, lint) for c in chunks]):
+                for r in chunk_results:
+                    results.append(r)
+                    done.add(r.path)
+                    if on_done:
+                        on_done(r)
+    except (OSError, RuntimeError, ImportError):  # no working multiprocessing: finish serially
+        for p in files:
+            if p in done:
+                continue
+            r = lint(p, config)
+            results.append(r)
+            if on_done:
+                on_done(r)
+    return results
