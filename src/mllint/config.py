@@ -272,7 +272,10 @@ def discover_config(paths: list[Path] | None = None, explicit: Path | None = Non
         return load_config_file(explicit)
     starts = [Path(p) for p in (paths or [Path.cwd()])]
     for start in starts:
-        found = find_config_file(start if start.exists() else Path.cwd())
+        start = start.absolute()
+        while not start.exists() and start != start.parent:
+            start = start.parent
+        found = find_config_file(start)
         if found is not None:
             return load_config_file(found)
     cfg = Config()

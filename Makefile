@@ -1,0 +1,41 @@
+# mllint developer commands. Everything runs inside a local virtualenv (.venv).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+
+.PHONY: demo test docs docs-check bench install dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+
+dev: $(VENV)/.installed-dev
+
+## Lint the bundled example ML project and show the report.
+demo: install
+	$(BIN)/mllint check examples/ --exit-zero
+
+## Install dev dependencies and run the whole test suite.
+test: dev
+	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
+
+## Regenerate docs/rules/ from the catalogue in rules/.
+docs: install
+	$(BIN)/python -m mllint.docsgen
+
+docs-check: install
+	$(BIN)/python -m mllint.docsgen --check
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mllint_cache
