@@ -217,6 +217,11 @@ def _walk(root: Path, config: Config, result: Discovery, seen: set[Path]) -> Non
                 subdirs.append(p)
             elif entry.name.endswith(SUFFIXES):
                 try:
+                    if not entry.is_file():  # FIFOs, sockets, dangling links
+                        continue
+                except OSError:
+                    continue
+                try:
                     key_f = p.resolve()
                 except OSError:
                     key_f = p.absolute()

@@ -52,6 +52,8 @@ class Finding:
     cell_end_line: int | None = None
     # The source text of the reported line(s), used by baselines and reports.
     source_line: str = field(default="", compare=False)
+    # Diagnostic detail not shown by default (the traceback of an ML001).
+    detail: str = field(default="", compare=False, repr=False)
 
     @property
     def display_line(self) -> int:
