@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,3 +41,12 @@ class Report:
 
 
 SEVERITY_ORDER = list(reversed(list(Severity)))
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def safe(text: str) -> str:
+    """Make control characters (ANSI escapes included) visible and inert:
+    `\x1b` is printed as the four characters backslash, x, 1, b."""
+    return _CONTROL.sub(lambda m: "\\x%02x" % ord(m.group()), text)

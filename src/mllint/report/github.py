@@ -6,7 +6,7 @@ the line inside it."""
 
 from __future__ import annotations
 
-from mllint.report.base import Report
+from mllint.report.base import Report, safe
 from mllint.severity import Severity
 
 LEVEL = {
@@ -19,7 +19,8 @@ LEVEL = {
 
 
 def escape_data(s: str) -> str:
-    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    s = s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return safe(s)  # no raw control characters in the Actions log
 
 
 def escape_property(s: str) -> str:
