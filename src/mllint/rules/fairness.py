@@ -1,3 +1,200 @@
 """ML7xx: responsible AI."""
 
 from __future__ import annotations
+
+import ast
+
+from mllint.rules.base import Rule, register
+from mllint.semantic import keyword
+
+FAIRNESS_PREFIXES = ("fairlearn.", "aif360.", "responsibleai.", "raiwidgets.", "fairness_indicators.", "tensorflow_model_analysis.")
+# Calls that keep the columns of their first argument.
+KEEP_COLUMNS_METHODS = frozenset(
+    {"copy", "fillna", "astype", "dropna", "reset_index", "to_numpy", "sample", "head", "tail", "clip", "round", "abs", "infer_objects", "convert_dtypes"}
+)
+KEEP_COLUMNS_ATTRS = frozenset({"values"})
+CV_FUNCS = frozenset(
+    {
+        "sklearn.model_selection.cross_val_score",
+        "sklearn.model_selection.cross_validate",
+        "sklearn.model_selection.cross_val_predict",
+    }
+)
+SPLITTERS = frozenset({"sklearn.model_selection.train_test_split"})
+
+
+def _norm(name: str) -> str:
+    return name.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def _str_list(node: ast.AST | None) -> list[str] | None:
+    if isinstance(node, (ast.List, ast.Tuple)) and node.elts and all(
+        isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts
+    ):
+        return [e.value for e in node.elts]  # type: ignore[attr-defined]
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    return None
+
+
+@register
+class ProtectedAttributeFeature(Rule):
+    codes = ("ML701",)
+    nodes = (ast.Assign, ast.Call)
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.columns: dict[str, tuple[list[str], int]] = {}  # frame name -> (columns, line)
+        self.lists: dict[str, list[str]] = {}  # NAME = ["a", "b"]
+        self.candidates: list[tuple[ast.Call, ast.AST, list[str], int]] = []
+        self.fairness = False
+        prot = ctx.config.protected_attributes
+        self.protected = [_norm(p) for p in prot if p.strip()]
+        self.metric_names = list(ctx.config.fairness_metrics)
+
+    # -- column inference ------------------------------------------------------
+    def _list_value(self, node: ast.AST) -> list[str] | None:
+        lst = _str_list(node)
+        if lst is not None:
+            return lst
+        if isinstance(node, ast.Name):
+            return self.lists.get(node.id)
+        return None
+
+    def cols_of(self, node: ast.AST) -> list[str] | None:
+        if isinstance(node, ast.Name):
+            hit = self.columns.get(node.id)
+            return hit[0] if hit else None
+        if isinstance(node, ast.Subscript):
+            sl = node.slice
+            if isinstance(node.value, ast.Attribute) and node.value.attr == "loc" and isinstance(sl, ast.Tuple) and len(sl.elts) == 2:
+                return self._list_value(sl.elts[1]) if not isinstance(sl.elts[1], ast.Constant) else None
+            if isinstance(sl, (ast.List, ast.Name)):
+                return self._list_value(sl)
+            return None
+        if isinstance(node, ast.Attribute) and node.attr in KEEP_COLUMNS_ATTRS:
+            return self.cols_of(node.value)
+        if isinstance(node, ast.Call):
+            f = node.func
+            q = self.ctx.semantic.call_qualname(node) or ""
+            if q in ("pandas.read_csv", "pandas.read_parquet", "pandas.read_excel", "pandas.read_table"):
+                return self._list_value(_kw(node, "usecols") or _kw(node, "columns"))  # type: ignore[arg-type]
+            if q == "pandas.DataFrame":
+                return self._list_value(_kw(node, "columns"))  # type: ignore[arg-type]
+            if q == "pandas.get_dummies" and node.args:
+                return self.cols_of(node.args[0])
+            if isinstance(f, ast.Attribute):
+                if f.attr in KEEP_COLUMNS_METHODS:
+                    return self.cols_of(f.value)
+                if f.attr == "drop":
+                    base = self.cols_of(f.value)
+                    if base is None:
+                        return None
+                    dropped = self._list_value(_kw(node, "columns"))  # type: ignore[arg-type]
+                    if dropped is None:
+                        axis = _kw(node, "axis")
+                        if node.args and isinstance(axis, ast.Constant) and axis.value in (1, "columns"):
+                            dropped = self._list_value(node.args[0])
+                    if dropped is None:
+                        return None
+                    gone = {_norm(d) for d in dropped}
+                    return [c for c in base if _norm(c) not in gone]
+                if f.attr == "filter":
+                    return self._list_value(_kw(node, "items"))  # type: ignore[arg-type]
+        return None
+
+    # -- events ----------------------------------------------------------------
+    def visit(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Assign):
+            self._assign(node)
+        else:
+            self._call(node)  # type: ignore[arg-type]
+
+    def _assign(self, node: ast.Assign) -> None:
+        value = node.value
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                lst = _str_list(value) if isinstance(value, (ast.List, ast.Tuple)) else None
+                if lst is not None:
+                    self.lists[target.id] = lst
+                else:
+                    self.lists.pop(target.id, None)
+                cols = self.cols_of(value)
+                if cols is not None:
+                    self.columns[target.id] = (cols, node.lineno)
+                else:
+                    self.columns.pop(target.id, None)
+            elif isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, ast.Call):
+                q = self.ctx.semantic.call_qualname(value)
+                if q in SPLITTERS:
+                    arrays = [a for a in value.args if not isinstance(a, ast.Starred)]
+                    for i, elt in enumerate(target.elts):
+                        if isinstance(elt, ast.Name):
+                            src = arrays[i // 2] if i // 2 < len(arrays) else None
+                            cols = self.cols_of(src) if src is not None else None
+                            if cols is not None:
+                                self.columns[elt.id] = (cols, node.lineno)
+                            else:
+                                self.columns.pop(elt.id, None)
+
+    def _is_fairness_call(self, q: str, dotted: str) -> bool:
+        if q.startswith(FAIRNESS_PREFIXES):
+            return True
+        for m in self.metric_names:
+            for name in (q, dotted):
+                if name and (name == m or name.endswith("." + m) or name.startswith(m + ".")):
+                    return True
+        return False
+
+    def _call(self, node: ast.Call) -> None:
+        q = self.ctx.semantic.call_qualname(node) or ""
+        if self._is_fairness_call(q, _dotted(node.func) or ""):
+            self.fairness = True
+            return
+        X: ast.AST | None = None
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "fit":
+            X = node.args[0] if node.args else _kw(node, "X")
+        elif q in CV_FUNCS:
+            X = node.args[1] if len(node.args) >= 2 else _kw(node, "X")
+        if X is None or not self.protected:
+            return
+        cols = self.cols_of(X)
+        if not cols:
+            return
+        hits = [c for c in cols if self._protected(c)]
+        if hits:
+            line = self.columns[X.id][1] if isinstance(X, ast.Name) and X.id in self.columns else node.lineno
+            self.candidates.append((node, X, hits, line))
+
+    def _protected(self, column: str) -> bool:
+        c = _norm(column)
+        return any(c == p or c.startswith(p + "_") or c.endswith("_" + p) for p in self.protected)
+
+    def finish(self) -> None:
+        if self.fairness:
+            return
+        for call, X, hits, line in self.candidates:
+            names = ", ".join(f"`{h}`" for h in hits)
+            self.report(
+                "ML701",
+                call,
+                f"`{ast.unparse(call.func)}(...)` trains on protected attribute{'s' if len(hits) > 1 else ''} {names} "
+                f"(in the features `{ast.unparse(X)}`, line {line}) and no fairness metric is computed in this module: "
+                "measure per-group performance (e.g. fairlearn `MetricFrame`) or drop the column if its use is not justified.",
+            )
+
+
+def _kw(call: ast.Call, name: str) -> ast.AST | None:
+    kw = keyword(call, name)
+    return kw.value if kw is not None else None
+
+
+def _dotted(node: ast.AST) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None

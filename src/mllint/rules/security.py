@@ -1,3 +1,439 @@
 """ML6xx: security and supply chain."""
 
 from __future__ import annotations
+
+import ast
+import re
+
+from mllint.fixbuilders import add_keyword, replace_node
+from mllint.rules.base import Rule, register
+from mllint.semantic import has_star_kwargs, is_false, is_true, keyword
+from mllint.serving_model import FuncInfo, ServingModel, serving_model
+from mllint.severity import Severity
+
+FUNC_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+# --- ML601 -------------------------------------------------------------------
+
+PICKLE_LOADERS = {
+    "pickle.load": "pickle.load",
+    "pickle.loads": "pickle.loads",
+    "pickle.Unpickler": "pickle.Unpickler",
+    "_pickle.load": "pickle.load",
+    "_pickle.loads": "pickle.loads",
+    "cPickle.load": "cPickle.load",
+    "cPickle.loads": "cPickle.loads",
+    "dill.load": "dill.load",
+    "dill.loads": "dill.loads",
+    "cloudpickle.load": "cloudpickle.load",
+    "cloudpickle.loads": "cloudpickle.loads",
+    "joblib.load": "joblib.load",
+    "pandas.read_pickle": "pandas.read_pickle",
+    "shelve.open": "shelve.open",
+    "jsonpickle.decode": "jsonpickle.decode",
+    "jsonpickle.loads": "jsonpickle.loads",
+    "sklearn.externals.joblib.load": "joblib.load",
+}
+KERAS_LOADERS = frozenset(
+    {"keras.models.load_model", "keras.saving.load_model", "tensorflow.keras.models.load_model", "tf_keras.models.load_model"}
+)
+# Per-request sources of bytes (attribute names on a request object).
+REQUEST_ATTRS = frozenset({"files", "data", "body", "get_data", "stream", "form", "json", "get_json", "FILES", "POST", "content", "read", "file"})
+NOT_REQUEST_PARAMS = frozenset({"self", "cls", "background_tasks", "context", "ctx"})
+
+
+def _names_in(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _request_tainted(sm: ServingModel, info: FuncInfo, sem) -> set[str]:
+    """Names in a handler whose value comes from the request: its parameters
+    (not `self`, not `Depends(...)`-injected) and names assigned from them."""
+    args = info.node.args
+    params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+    defaults = [None] * (len(args.posonlyargs) + len(args.args) - len(args.defaults)) + list(args.defaults)
+    defaults += list(args.kw_defaults)
+    tainted: set[str] = set()
+    for a, d in zip(params, defaults):
+        if a.arg in NOT_REQUEST_PARAMS:
+            continue
+        if isinstance(d, ast.Call):
+            q = sm.resolver.qualname(d.func) or ""
+            if q.endswith(("Depends", "Security")):
+                continue
+        tainted.add(a.arg)
+    for r in ("request",):
+        if (sm.resolver.qualname(ast.Name(r)) or "") in ("flask.request", "quart.request"):
+            tainted.add(r)
+    assigns = sorted(
+        (n for n in ast.walk(info.node) if isinstance(n, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and n.value is not None),
+        key=lambda n: (n.lineno, n.col_offset),
+    )
+    withs = [n for n in ast.walk(info.node) if isinstance(n, (ast.With, ast.AsyncWith))]
+    for _ in range(2):
+        for n in assigns:
+            if _names_in(n.value) & tainted:  # type: ignore[arg-type]
+                targets = n.targets if isinstance(n, ast.Assign) else [n.target]
+                for t in targets:
+                    tainted |= _names_in(t)
+        for w in withs:
+            for item in w.items:
+                if item.optional_vars is not None and _names_in(item.context_expr) & tainted:
+                    tainted |= _names_in(item.optional_vars)
+    return tainted
+
+
+@register
+class UnsafeDeserialization(Rule):
+    codes = ("ML601",)
+    nodes = (ast.Call,)
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self._taint: dict[int, set[str]] = {}
+
+    def visit(self, node: ast.Call) -> None:  # type: ignore[override]
+        sem = self.ctx.semantic
+        q = sem.call_qualname(node)
+        if q is None:
+            return
+        what: str | None = PICKLE_LOADERS.get(q)
+        extra = ""
+        if what is None and q.endswith(".load") and q[: -len(".load")] in ("pickle.Unpickler()", "_pickle.Unpickler()", "dill.Unpickler()"):
+            what = q.replace("()", "")
+        if what == "pickle.Unpickler":
+            return  # reported at `.load()`
+        if what is None and q == "numpy.load":
+            if not is_true(_kw(node, "allow_pickle")):
+                return
+            what, extra = "numpy.load", " with `allow_pickle=True`"
+        if what is None and q in KERAS_LOADERS:
+            if not is_false(_kw(node, "safe_mode")):
+                return
+            what, extra = q, " with `safe_mode=False`"
+        if what is None:
+            return
+        source = self._request_source(node)
+        if source is not None:
+            handler, name = source
+            self.ctx.report(
+                "ML601",
+                node,
+                f"`{what}(...)`{extra} deserialises `{name}`, which comes from the request to {handler}: "
+                "anyone who can call this endpoint can run code on the server. Never unpickle client data; "
+                "accept a data format (JSON, safetensors, ONNX) instead.",
+                severity=Severity.CRITICAL,
+            )
+            return
+        self.report(
+            "ML601",
+            node,
+            f"`{what}(...)`{extra} can execute arbitrary code stored in the "
+            + ("data" if what.endswith(("loads", "decode")) else "file")
+            + ": whoever can replace it (a shared bucket, a downloaded checkpoint, a cache) owns the process. "
+            "Load only artifacts you produced and verify their hash, or use a safe format (skops, ONNX, safetensors).",
+        )
+
+    def _request_source(self, node: ast.Call) -> tuple[str, str] | None:
+        func_node = self.ctx.enclosing(*FUNC_TYPES)
+        if func_node is None:
+            return None
+        sm = serving_model(self.ctx)
+        info = sm.info(func_node)
+        if info is None:
+            return None
+        h = sm.handler_of(info)
+        if h is None:
+            return None
+        tainted = self._taint.get(id(info))
+        if tainted is None:
+            tainted = self._taint[id(info)] = _request_tainted(sm, info, self.ctx.semantic)
+        for arg in (*node.args, *(k.value for k in node.keywords)):
+            for sub in ast.walk(arg):
+                if isinstance(sub, ast.Attribute) and sub.attr in REQUEST_ATTRS and isinstance(sub.value, ast.Name) and sub.value.id in ("request", "req"):
+                    return h.label, ast.unparse(arg)
+            hit = _names_in(arg) & tainted
+            if hit:
+                return h.label, min(hit)
+        return None
+
+
+def _kw(call: ast.Call, name: str) -> ast.AST | None:
+    kw = keyword(call, name)
+    return kw.value if kw is not None else None
+
+
+# --- ML602 -------------------------------------------------------------------
+
+
+@register
+class TorchLoadUnsafe(Rule):
+    codes = ("ML602",)
+    nodes = (ast.Call,)
+
+    def visit(self, node: ast.Call) -> None:  # type: ignore[override]
+        if self.ctx.semantic.call_qualname(node) not in ("torch.load", "torch.serialization.load"):
+            return
+        kw = keyword(node, "weights_only")
+        if kw is None and has_star_kwargs(node):
+            return
+        if kw is not None and not is_false(kw.value):
+            return
+        fix = add_keyword(self.ctx, node, "weights_only", "True", "Set weights_only=True", "unsafe")
+        state = "with `weights_only=False`" if kw is not None else "without `weights_only=True`"
+        self.report(
+            "ML602",
+            node,
+            f"`torch.load(...)` {state} unpickles arbitrary objects: a tampered checkpoint runs code when it is "
+            "loaded. Pass `weights_only=True` (load a state_dict) or store weights as safetensors.",
+            fix,
+        )
+
+
+# --- ML603 -------------------------------------------------------------------
+
+
+@register
+class TrustRemoteCode(Rule):
+    codes = ("ML603",)
+    nodes = (ast.Call, ast.Dict)
+
+    def visit(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Call):
+            kw = keyword(node, "trust_remote_code")
+            if kw is None or not is_true(kw.value):
+                return
+            target = ast.unparse(node.func)
+            self.report(
+                "ML603",
+                kw,
+                f"`trust_remote_code=True` in `{target}(...)` downloads and runs Python code from the model "
+                "repository with your privileges, and the code can change upstream. Use a model supported natively, "
+                "or pin `revision=` to a reviewed commit and vendor the code.",
+            )
+        else:
+            for k, v in zip(node.keys, node.values):  # type: ignore[attr-defined]
+                if isinstance(k, ast.Constant) and k.value == "trust_remote_code" and is_true(v):
+                    self.report(
+                        "ML603",
+                        k,
+                        "`\"trust_remote_code\": True` passes through to `from_pretrained` and runs Python code from "
+                        "the model repository; use a natively supported model or pin and vendor the reviewed code.",
+                    )
+
+
+# --- ML604 -------------------------------------------------------------------
+
+SAFE_LOADERS = frozenset({"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader"})
+YAML_ALWAYS_UNSAFE = {
+    "yaml.unsafe_load": "safe_load",
+    "yaml.full_load": "safe_load",
+    "yaml.unsafe_load_all": "safe_load_all",
+    "yaml.full_load_all": "safe_load_all",
+}
+YAML_LOADER_CALLS = {"yaml.load": "safe_load", "yaml.load_all": "safe_load_all"}
+
+
+@register
+class UnsafeYamlLoad(Rule):
+    codes = ("ML604",)
+    nodes = (ast.Call,)
+
+    def visit(self, node: ast.Call) -> None:  # type: ignore[override]
+        q = self.ctx.semantic.call_qualname(node)
+        if q is None:
+            return
+        if q in YAML_ALWAYS_UNSAFE:
+            self._report(node, q, YAML_ALWAYS_UNSAFE[q], "")
+            return
+        if q not in YAML_LOADER_CALLS or has_star_kwargs(node):
+            return
+        loader = _kw(node, "Loader") or (node.args[1] if len(node.args) >= 2 else None)
+        if loader is not None:
+            lq = self.ctx.semantic.qualname(loader) or ""
+            if not lq.startswith("yaml."):
+                return  # a custom loader: unknown stays unknown
+            if lq.rsplit(".", 1)[-1] in SAFE_LOADERS:
+                return
+            self._report(node, q, YAML_LOADER_CALLS[q], f" with `Loader={ast.unparse(loader)}`")
+        else:
+            self._report(node, q, YAML_LOADER_CALLS[q], " without a safe `Loader`")
+
+    def _report(self, node: ast.Call, q: str, safe: str, how: str) -> None:
+        fix = None
+        f = node.func
+        stream = node.args[0] if node.args else _kw(node, "stream")
+        others = [k for k in node.keywords if k.arg not in ("Loader", "stream")]
+        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and stream is not None and not others and len(node.args) <= 2:
+            fix = replace_node(self.ctx, node, f"{f.value.id}.{safe}({self.ctx.segment(stream)})", f"Use yaml.{safe}")
+        self.report(
+            "ML604",
+            node,
+            f"`{q}(...)`{how} can construct arbitrary Python objects from the document: a config or model card "
+            f"from an untrusted source runs code. Use `yaml.{safe}(...)`.",
+            fix,
+        )
+
+
+# --- ML605 -------------------------------------------------------------------
+
+HF_TOKEN = re.compile(r"hf_[A-Za-z0-9]{30,}")
+SK_TOKEN = re.compile(r"sk-(?:[a-z]+-)*[A-Za-z0-9_\-]{20,}")
+HEX40 = re.compile(r"[0-9a-f]{40}")
+URI_CREDENTIALS = re.compile(r"^[a-z][a-z0-9+.\-]*://[^/\s:@]+:([^/\s@]+)@", re.IGNORECASE)
+PLACEHOLDER_MARKS = ("<", ">", "your", "xxxx", "...", "***", "example", "dummy", "placeholder", "changeme", "change_me", "replace", "{", "}", "$", "redacted", "fake", "test", "token_here", "key_here")
+SECRET_ENV = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?)$", re.IGNORECASE)
+ML_SERVICE_PREFIXES = (
+    "wandb.",
+    "huggingface_hub.",
+    "transformers.",
+    "datasets.",
+    "diffusers.",
+    "sentence_transformers.",
+    "peft.",
+    "openai.",
+    "anthropic.",
+    "cohere.",
+    "replicate.",
+    "mlflow.",
+    "comet_ml.",
+    "neptune.",
+    "clearml.",
+    "langchain",
+    "kaggle.",
+    "google.generativeai.",
+    "mistralai.",
+    "groq.",
+    "together.",
+)
+CREDENTIAL_KWARGS = frozenset({"token", "api_key", "use_auth_token", "hf_token", "access_token", "auth_token", "api_token", "password"})
+TRACKING_URI_CALLS = frozenset({"mlflow.set_tracking_uri", "mlflow.set_registry_uri", "mlflow.MlflowClient", "mlflow.tracking.MlflowClient"})
+
+
+def is_placeholder(value: str) -> bool:
+    v = value.lower()
+    if len(value) < 8 or any(m in v for m in PLACEHOLDER_MARKS):
+        return True
+    body = value.split("_", 1)[-1] if value.startswith("hf_") else value
+    return len(set(body)) < 6
+
+
+def _random_looking(body: str) -> bool:
+    """Generated tokens mix upper and lower case letters and digits; names
+    like `sk-learn-pipeline-configuration` do not."""
+    return (
+        any(c.isupper() for c in body)
+        and any(c.islower() for c in body)
+        and sum(c.isdigit() for c in body) >= 2
+    )
+
+
+def token_kind(value: str) -> str | None:
+    if HF_TOKEN.fullmatch(value) and not is_placeholder(value) and _random_looking(value[3:]):
+        return "a Hugging Face token"
+    if SK_TOKEN.fullmatch(value) and not is_placeholder(value) and _random_looking(value.rsplit("-", 1)[-1] if len(value.rsplit("-", 1)[-1]) >= 20 else value[3:]):
+        return "an Anthropic API key" if value.startswith("sk-ant-") else "an OpenAI-style API key"
+    return None
+
+
+@register
+class HardCodedCredential(Rule):
+    codes = ("ML605",)
+    nodes = (ast.Constant, ast.Call, ast.Assign)
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self._reported: set[int] = set()
+
+    def _flag(self, node: ast.AST, message: str) -> None:
+        if id(node) in self._reported:
+            return
+        self._reported.add(id(node))
+        self.report("ML605", node, message)
+
+    def visit(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Constant):
+            v = node.value
+            if isinstance(v, str) and v[:3] in ("hf_", "sk-") and len(v) < 300:
+                kind = token_kind(v.strip())
+                if kind:
+                    self._flag(
+                        node,
+                        f"This string is {kind}: anyone who reads the repository (or the notebook) can use it. "
+                        "Revoke it, and read it from the environment (`os.environ[...]`) or a secret store.",
+                    )
+        elif isinstance(node, ast.Call):
+            self._call(node)
+        elif isinstance(node, ast.Assign):
+            self._env_assign(node)
+
+    def _call(self, node: ast.Call) -> None:
+        q = self.ctx.semantic.call_qualname(node) or ""
+        if q == "wandb.login":
+            key = _kw(node, "key")  # the first positional parameter is `anonymous`
+            if isinstance(key, ast.Constant) and isinstance(key.value, str) and not is_placeholder(key.value):
+                self._flag(key, "`wandb.login(key=...)` with a literal W&B API key: anyone with the code can log to your "
+                           "projects. Revoke it and let wandb read `WANDB_API_KEY` from the environment.")
+            return
+        if q in TRACKING_URI_CALLS:
+            for arg in (*node.args, *(k.value for k in node.keywords)):
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    m = URI_CREDENTIALS.match(arg.value)
+                    if m and not is_placeholder(m.group(1)):
+                        self._flag(arg, f"The tracking URI passed to `{q}` embeds a password: move the credentials to "
+                                   "`MLFLOW_TRACKING_USERNAME`/`MLFLOW_TRACKING_PASSWORD` in the environment.")
+            return
+        is_service = q.startswith(ML_SERVICE_PREFIXES) or q.endswith((".from_pretrained", ".push_to_hub"))
+        if not is_service:
+            return
+        for k in node.keywords:
+            if k.arg in CREDENTIAL_KWARGS and isinstance(k.value, ast.Constant) and isinstance(k.value.value, str):
+                # local servers take dummy keys ("not-needed", "EMPTY"): only random-looking values count
+                if not is_placeholder(k.value.value) and _random_looking(k.value.value):
+                    self._flag(k.value, f"`{k.arg}=` in `{ast.unparse(node.func)}(...)` is a literal credential: anyone "
+                               "with the code can use it. Revoke it and read it from the environment or a secret store.")
+
+    def _env_assign(self, node: ast.Assign) -> None:
+        v = node.value
+        if not (isinstance(v, ast.Constant) and isinstance(v.value, str)):
+            return
+        for t in node.targets:
+            if not isinstance(t, ast.Subscript):
+                continue
+            if self.ctx.semantic.qualname(t.value) != "os.environ":
+                continue
+            key = t.slice
+            if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                continue
+            name = key.value
+            if SECRET_ENV.search(name) or name in ("MLFLOW_TRACKING_URI",):
+                secret = v.value
+                if name == "MLFLOW_TRACKING_URI":
+                    m = URI_CREDENTIALS.match(secret)
+                    if not m or is_placeholder(m.group(1)):
+                        continue
+                elif is_placeholder(secret):
+                    continue
+                self._flag(v, f"`os.environ[{name!r}]` is set to a literal secret: it is now in the code (and in the "
+                           "notebook's history). Revoke it and set the variable outside the program.")
+
+
+# --- ML606 -------------------------------------------------------------------
+
+
+@register
+class SafetensorsDisabled(Rule):
+    codes = ("ML606",)
+    nodes = (ast.Call,)
+
+    def visit(self, node: ast.Call) -> None:  # type: ignore[override]
+        for name in ("use_safetensors", "safe_serialization"):
+            kw = keyword(node, name)
+            if kw is not None and is_false(kw.value):
+                what = "loads the pickle-based `.bin` weights" if name == "use_safetensors" else "writes pickle-based `.bin` weights"
+                self.report(
+                    "ML606",
+                    kw,
+                    f"`{name}=False` in `{ast.unparse(node.func)}(...)` {what} instead of safetensors, so loading them "
+                    "can run code. Drop the argument (safetensors is the default) or set it to True.",
+                )

@@ -1,0 +1,320 @@
+"""Serving-app model and the ML5xx/ML6xx/ML701 rules: behaviour that the
+fixture files cannot express (config options, severities, fixes, the model's
+handler and call-graph answers)."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+from helpers import lint
+
+from mllint.serving_model import ServingModel
+from mllint.severity import Severity
+
+
+def _model(src: str) -> ServingModel:
+    return ServingModel(ast.parse(textwrap.dedent(src)))
+
+
+def _codes(src: str, **config) -> list[str]:
+    return [f.code for f in lint(textwrap.dedent(src), **config)]
+
+
+# --- serving model ---------------------------------------------------------------
+
+def test_handlers_of_each_framework_are_recognised() -> None:
+    sm = _model(
+        """
+        from fastapi import FastAPI, APIRouter
+        from flask import Flask
+        from aiohttp import web
+        from ray import serve
+        import litserve as ls
+
+        api = FastAPI()
+        router = APIRouter()
+        flask_app = Flask(__name__)
+        routes = web.RouteTableDef()
+
+        @api.post("/a")
+        def a(): ...
+
+        @router.get("/b")
+        async def b(): ...
+
+        @flask_app.route("/c", methods=["POST"])
+        def c(): ...
+
+        @routes.post("/d")
+        async def d(request): ...
+
+        def e(): ...
+        api.add_api_route("/e", e, methods=["PUT"])
+
+        @serve.deployment
+        class F:
+            def __init__(self): ...
+            async def __call__(self, request): ...
+
+        class G(ls.LitAPI):
+            def setup(self, device): ...
+            def predict(self, x): ...
+
+        def helper(): ...
+        """
+    )
+    got = {h.func.display: h.route for h in sm.handlers}
+    assert got == {
+        "a": "POST /a",
+        "b": "GET /b",
+        "c": "POST /c",
+        "d": "POST /d",
+        "e": "PUT /e",
+        "F.__call__": None,
+        "G.predict": None,
+    }
+
+
+def test_startup_hooks_are_not_per_request_and_helpers_are() -> None:
+    sm = _model(
+        """
+        from fastapi import FastAPI
+
+        app = FastAPI()
+
+        def load(): ...
+        def features(): return load_more()
+        def load_more(): ...
+
+        @app.on_event("startup")
+        def warm():
+            load()
+
+        @app.post("/p")
+        def p():
+            return features()
+        """
+    )
+    names = {f.display for f in sm.functions.values() if sm.per_request(f.node)}
+    assert names == {"p", "features", "load_more"}
+
+
+def test_unresolved_app_object_needs_a_path_to_count_as_route() -> None:
+    sm = _model(
+        """
+        from .main import app, cache
+
+        @app.post("/predict")
+        def predict(): ...
+
+        @cache.get(maxsize=3)
+        def not_a_route(): ...
+        """
+    )
+    assert [h.func.name for h in sm.handlers] == ["predict"]
+
+
+# --- ML501 -------------------------------------------------------------------------
+
+def test_ml501_fix_uses_configured_timeout() -> None:
+    (f,) = lint("import requests\nrequests.get('https://x')\n", timeout=7.5)
+    assert f.code == "ML501" and f.fix is not None
+    assert f.fix.applicability == "unsafe"
+    assert f.fix.edits[0].text == ", timeout=7.5"
+
+
+def test_ml501_replaces_explicit_none() -> None:
+    (f,) = lint("import httpx\nc = httpx.Client(timeout=None)\n")
+    assert f.fix is not None and f.fix.edits[0].text == "30"
+
+
+# --- ML504 -------------------------------------------------------------------------
+
+SERVICE = """
+import joblib
+from fastapi import FastAPI
+from myproj.monitoring import log_prediction
+
+app = FastAPI()
+model = joblib.load("m.joblib")
+
+@app.post("/predict")
+def predict(row: list[float]):
+    y = model.predict([row])
+    log_prediction(row, y)
+    return {"y": int(y[0])}
+"""
+
+
+def test_ml504_configured_monitoring_hook_silences() -> None:
+    assert "ML504" in _codes(SERVICE)
+    assert "ML504" not in _codes(SERVICE, monitoring_hooks=["myproj.monitoring.log_prediction"])
+    assert "ML504" not in _codes(SERVICE, monitoring_hooks=["log_prediction"])
+    assert "ML504" not in _codes(SERVICE, monitoring_hooks=["myproj.monitoring"])
+    assert "ML504" in _codes(SERVICE, monitoring_hooks=["other.hook"])
+
+
+# --- ML601 -------------------------------------------------------------------------
+
+def test_ml601_request_sourced_is_critical_and_file_load_is_high() -> None:
+    findings = lint(
+        textwrap.dedent(
+            """
+            import pickle
+            import joblib
+            from fastapi import FastAPI
+
+            app = FastAPI()
+            artifact = joblib.load("model.joblib")
+
+            @app.post("/restore")
+            def restore(blob: bytes):
+                state = pickle.loads(blob)
+                return {"n": len(state)}
+            """
+        )
+    )
+    sev = {f.line: f.severity for f in findings if f.code == "ML601"}
+    assert sev == {7: Severity.HIGH, 11: Severity.CRITICAL}
+
+
+def test_ml601_config_severity_override_still_wins() -> None:
+    src = "import pickle\nfrom fastapi import FastAPI\napp = FastAPI()\n@app.post('/r')\ndef r(b: bytes):\n    return pickle.loads(b)\n"
+    (f,) = [f for f in lint(src, severity={"ML601": "low"}) if f.code == "ML601"]
+    assert f.severity == Severity.LOW
+
+
+# --- ML602 / ML604 fixes -------------------------------------------------------------
+
+def test_ml602_fix_adds_weights_only() -> None:
+    (f,) = lint("import torch\nsd = torch.load('a.pt')\n")
+    assert f.fix is not None and f.fix.edits[0].text == ", weights_only=True"
+    (g,) = lint("import torch\nsd = torch.load('a.pt', weights_only=False)\n")
+    assert g.fix is not None and g.fix.edits[0].text == "True"
+
+
+def test_ml604_fix_rewrites_to_safe_load() -> None:
+    (f,) = lint("import yaml\ncfg = yaml.load(open('c.yaml'), Loader=yaml.Loader)\n")
+    assert f.fix is not None and f.fix.applicability == "safe"
+    assert f.fix.edits[0].text == "yaml.safe_load(open('c.yaml'))"
+
+
+# --- ML701 options -------------------------------------------------------------------
+
+FIT = """
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+df = pd.read_csv("d.csv")
+X = df[["income", "zip_code", "sex"]]
+LogisticRegression().fit(X, df["y"])
+"""
+
+
+def test_ml701_protected_attributes_option() -> None:
+    assert "ML701" in _codes(FIT)
+    assert "ML701" not in _codes(FIT, protected_attributes=["race"])
+    assert "ML701" in _codes(FIT, protected_attributes=["zip_code"])
+
+
+def test_ml701_fairness_metrics_option() -> None:
+    src = FIT + "from myproj.fair import group_gap\ngroup_gap(df)\n"
+    assert "ML701" in _codes(src)
+    assert "ML701" not in _codes(src, fairness_metrics=["myproj.fair.group_gap"])
+
+
+# --- robustness ----------------------------------------------------------------------
+
+def test_odd_code_never_raises() -> None:
+    src = """
+    from fastapi import FastAPI
+    app = FastAPI()
+    @app.post(path=None)
+    async def f(*a, **k):
+        x = lambda: (yield)
+        while True:
+            try:
+                (lambda q: q)(1).predict()
+            except:
+                pass
+    @app.get
+    def g(): ...
+    class C(dict.__class__): pass
+    """
+    found = _codes(src)
+    assert "ML001" not in found and "ML000" not in found
+
+
+def test_registered_and_class_based_handlers() -> None:
+    sm = _model(
+        """
+        import bentoml
+        from aiohttp import web
+        from starlette.applications import Starlette
+        from starlette.routing import Route
+        from django.http import JsonResponse
+        from django.views import View
+        from rest_framework.decorators import api_view
+        from flask import Flask
+
+        svc = bentoml.Service("clf", runners=[])
+
+        @svc.api(input=None, output=None)
+        def classify(x): ...
+
+        async def home(request): ...
+        async def warm(): ...
+        app = Starlette(routes=[Route("/", home)], on_startup=[warm])
+
+        async def a_handler(request): ...
+        async def b_handler(request): ...
+        aapp = web.Application()
+        aapp.router.add_post("/a", a_handler)
+        aapp.add_routes([web.post("/b", b_handler)])
+
+        def django_view(request):
+            return JsonResponse({})
+
+        def get_client_ip(req): ...
+
+        class PredictView(View):
+            def post(self, request): ...
+            def helper(self): ...
+
+        @api_view(["POST"])
+        def drf_fn(request): ...
+
+        fl = Flask(__name__)
+        def fl_view(): ...
+        fl.add_url_rule("/f", view_func=fl_view, methods=["POST"])
+        """
+    )
+    got = {h.func.display: (h.framework, h.route) for h in sm.handlers}
+    assert got == {
+        "classify": ("BentoML", None),
+        "home": ("Starlette", "/"),
+        "a_handler": ("aiohttp", "POST /a"),
+        "b_handler": ("aiohttp", "POST /b"),
+        "django_view": ("Django", None),
+        "PredictView.post": ("Django", None),
+        "drf_fn": ("Django", None),
+        "fl_view": ("Flask", "POST /f"),
+    }
+    assert [f.name for f in sm.functions.values() if id(f.node) in sm.startup] == ["warm"]
+
+
+def test_reach_first_handles_cycles() -> None:
+    sm = _model(
+        """
+        from fastapi import FastAPI
+        app = FastAPI()
+        def a(): b()
+        def b(): a(); c()
+        def c(): target()
+        def d(): a()
+        def lonely(): ...
+        """
+    )
+    hit = sm.reach_first(lambda f: f.name if any(getattr(s.node.func, "id", "") == "target" for s in f.calls) else None)
+    by_name = {f.name: hit[id(f)] for f in sm.functions.values()}
+    assert by_name == {"a": "c", "b": "c", "c": "c", "d": "c", "lonely": None}
