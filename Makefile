@@ -33,9 +33,15 @@ test: dev
 ## Regenerate docs/rules/ from the catalogue in rules/.
 docs: install
 	$(BIN)/python -m mllint.docsgen
+	$(BIN)/python -m mllint.fixdocs
 
 docs-check: install
 	$(BIN)/python -m mllint.docsgen --check
+	$(BIN)/python -m mllint.fixdocs --check
+
+## Benchmark against flake8, ruff and dslinter on a pinned corpus (slow; downloads into ~/.cache/mllint-bench).
+bench: install
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mllint_cache

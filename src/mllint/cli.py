@@ -52,11 +52,20 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="lint files and notebooks")
     add_check_arguments(check)
 
+    fix = sub.add_parser("fix", help="apply fixes (shorthand for `check --fix`)")
+    add_check_arguments(fix)
+    fix.set_defaults(fix=True)
+
     rules = sub.add_parser("rules", help="list the rule catalogue")
     rules.add_argument("--format", choices=["table", "json"], default="table")
 
     explain = sub.add_parser("explain", help="show one rule's documentation")
     explain.add_argument("rule", help="a code (ML101) or a name (unseeded-randomness)")
+
+    server = sub.add_parser("server", help="run the language server (stdio; --tcp for a socket)")
+    server.add_argument("--tcp", action="store_true", help="listen on a TCP socket instead of stdio")
+    server.add_argument("--host", default="127.0.0.1", help="TCP host (default 127.0.0.1)")
+    server.add_argument("--port", type=int, default=2087, help="TCP port (default 2087)")
     return parser
 
 
@@ -76,8 +85,16 @@ def add_check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--color", choices=["auto", "always", "never"], default="auto")
     p.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-cache", action="store_true", help="analyse every file; do not read or write the result cache")
     p.add_argument("--quiet", "-q", action="store_true", help="only findings, no info lines")
     p.add_argument("--verbose", "-v", action="store_true", help="show tracebacks of internal errors")
+    # Fixes, suppressions, baselines (mllint.actions).
+    p.add_argument("--fix", action="store_true", help="apply safe fixes in place")
+    p.add_argument("--unsafe-fixes", action="store_true", help="with --fix/--diff: also apply unsafe fixes")
+    p.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; change nothing")
+    p.add_argument("--add-noqa", action="store_true", help="append `# noqa: MLnnn` to every reported line")
+    p.add_argument("--baseline", type=Path, metavar="FILE", help="hide the findings recorded in this baseline")
+    p.add_argument("--write-baseline", type=Path, metavar="FILE", help="record the current findings as a baseline")
 
 
 def resolve_config(args: argparse.Namespace) -> Config:
@@ -122,6 +139,15 @@ def _progress(total: int, enabled: bool):
     return progress, (lambda r: progress.advance(task))
 
 
+def _cached_lint(args: argparse.Namespace, config: Config):
+    """The per-file lint function: through the result cache unless --no-cache."""
+    if getattr(args, "no_cache", False):
+        return None
+    from mllint.cache import CachedLint, open_cache
+
+    return CachedLint(open_cache(config))
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from mllint.discovery import discover
     from mllint.report import Report, RunSummary, render
@@ -134,6 +160,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         if not Path(path).exists() and path in paths:
             raise UsageError(f"{path}: {reason}")
     catalog = default_catalog()
+    from mllint.actions import finish_run, options_from_args, worker
+
+    extras = options_from_args(args, config)
     show_progress = (
         not args.no_progress and sys.stderr.isatty() and len(found.files) >= 50 and not os.environ.get("CI")
     )
@@ -141,7 +170,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     if progress is not None:
         progress.start()
     try:
-        results = lint_files(found.files, config, on_done=on_done)
+        cached = _cached_lint(args, config)
+        results = lint_files(
+            found.files, config, on_done=on_done, lint=worker(extras, cached),
+            cheap=cached.is_cached if cached is not None and not (extras.fix or extras.diff or extras.add_noqa) else None,
+        )
     finally:
         if progress is not None:
             progress.stop()
@@ -150,6 +183,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     if not args.quiet:
         summary.infos = [f"{r.path}: {r.info}" for r in results if r.info]
         summary.infos += [f"{p}: {why}" for p, why in found.problems]
+    done = finish_run(args, extras, results, findings, summary)
+    if done is not None:
+        return done
     fmt = args.format or "text"
     if args.output_file is not None:
         color = False
@@ -166,6 +202,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         statistics=args.statistics,
     )
     text = render(fmt, report, color=color)
+    if args.verbose:
+        for f in findings:
+            if f.detail:
+                print(f"mllint: {f.location()}: {f.code} traceback:\n{f.detail}", file=sys.stderr)
     if fmt != "text":
         for info in summary.infos:
             print(f"mllint: {info}", file=sys.stderr)
@@ -242,6 +282,16 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"check": cmd_check, "rules": cmd_rules, "explain": cmd_explain}
+COMMANDS["fix"] = cmd_check
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    from mllint.lsp import serve
+
+    return serve(tcp=args.tcp, host=args.host, port=args.port)
+
+
+COMMANDS["server"] = cmd_server
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,13 +6,12 @@ escaped so source code cannot restyle or rewrite the terminal."""
 from __future__ import annotations
 
 import io
-import re
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from mllint.report.base import SEVERITY_ORDER, Report
+from mllint.report.base import SEVERITY_ORDER, Report, safe
 from mllint.severity import Severity
 
 STYLE = {
@@ -22,14 +21,6 @@ STYLE = {
     Severity.LOW: "cyan",
     Severity.INFO: "dim",
 }
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def safe(text: str) -> str:
-    """Make control characters (ANSI escapes included) visible and inert."""
-    return _CONTROL.sub(lambda m: "\\x%02x" % ord(m.group()), text)
-
 
 def _source_lines(f, width: int = 0) -> list[Text]:
     if not f.source_line:
@@ -89,7 +80,10 @@ def render_text(report: Report, color: bool = False, width: int = 100) -> str:
         console.print(Text(safe(info), style="dim"))
     total = len(report.findings)
     files = report.summary.files
+    fixed_line = _fix_summary(report)
     if total == 0:
+        if fixed_line:
+            console.print(Text(fixed_line, style="bold green"))
         console.print(Text(f"No findings in {files} file{'s' if files != 1 else ''}.", style="bold green"))
         return buf.getvalue()
     sev = report.by_severity()
@@ -117,5 +111,21 @@ def render_text(report: Report, color: bool = False, width: int = 100) -> str:
     )
     if fixable:
         line.append(f" {fixable} fixable with `mllint check --fix`.")
+    if fixed_line:
+        line.append(" " + fixed_line)
+    elif report.summary.fixable_unsafe:
+        n = report.summary.fixable_unsafe
+        line.append(f" {n} more fixable with `--fix --unsafe-fixes`.")
     console.print(line)
     return buf.getvalue()
+
+
+def _fix_summary(report: Report) -> str:
+    """After --fix: "Fixed 3 findings. 2 more fixable with `--unsafe-fixes`."."""
+    fixed, unsafe = report.summary.fixed, report.summary.fixable_unsafe
+    if not fixed:
+        return ""
+    text = f"Fixed {fixed} finding{'s' if fixed != 1 else ''}."
+    if unsafe:
+        text += f" {unsafe} more fixable with `--unsafe-fixes`."
+    return text
