@@ -89,7 +89,11 @@ class Context:
         node: ast.AST | tuple[int, int, int, int],
         message: str,
         fix: Fix | None = None,
+        severity: Severity | None = None,
     ) -> None:
+        """Record a finding. `severity` overrides the catalogue default for
+        this one finding (e.g. ML601 raised to critical); a per-code
+        `[tool.mllint.severity]` setting still wins."""
         if not self.enabled(code):
             return
         if isinstance(node, tuple):
@@ -98,6 +102,8 @@ class Context:
             line, col, end_line, end_col = self.node_range(node)
         spec = self.catalog.get(code)
         default = spec.severity if spec else Severity.HIGH
+        if severity is not None:
+            default = severity
         self.findings.append(
             Finding(
                 code=code,
@@ -170,6 +176,24 @@ def _semantic_hook(sem: SemanticModel, node: ast.AST) -> None:
                 sem.on_target(item.optional_vars, "with", node)
 
 
+# Fields that never hold a child node; leaf node kinds the walk can skip.
+_SCALAR_FIELDS = frozenset(
+    {"id", "attr", "name", "arg", "asname", "module", "level", "kind", "type_comment", "is_async", "conversion"}
+)
+_LEAF_FIELDS = frozenset({"ctx", "op", "ops"})
+_LEAF_BASES = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
+_CHILD_FIELDS_LEAN: dict[type, tuple[str, ...]] = {}
+_CHILD_FIELDS_ALL: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(t: type, lean: bool) -> tuple[str, ...]:
+    """The fields of node type `t` that can hold child nodes, in order."""
+    if t is ast.Constant:
+        return ()
+    skip = _SCALAR_FIELDS | _LEAF_FIELDS if lean else _SCALAR_FIELDS
+    return tuple(f for f in getattr(t, "_fields", ()) if f not in skip)
+
+
 def run_rules(ctx: Context, rule_classes: list[type[Rule]]) -> None:
     """The single walk. Iterative (no recursion limit on deep expressions)."""
     rules: list[Rule] = []
@@ -186,12 +210,19 @@ def run_rules(ctx: Context, rule_classes: list[type[Rule]]) -> None:
     sem = ctx.semantic
     anc = ctx.ancestors
     scope_depths: list[int] = []
+    # Contexts (Load/Store) and operators are leaves nobody asks for: skip
+    # them unless a rule does. Children come from a per-type field list
+    # (much cheaper than ast.iter_child_nodes' generators).
+    lean = not any(issubclass(t, _LEAF_BASES) for t in dispatch)
+    fields_of = _CHILD_FIELDS_LEAN if lean else _CHILD_FIELDS_ALL
+    # One dict lookup per node: type -> (semantic hook?, handlers, opens a scope?, child fields).
+    plans: dict[type, tuple[bool, list[tuple[Rule, object]] | None, bool, tuple[str, ...]]] = {}
     semantic_types = frozenset(_SEMANTIC_TYPES)
     scope_types = frozenset(SCOPE_NODES)
     stack: list[tuple[ast.AST, int]] = [(ctx.tree, 0)]
     pop = stack.pop
     push = stack.append
-    iter_children = ast.iter_child_nodes
+    AST = ast.AST
     while stack:
         node, depth = pop()
         if len(anc) > depth:
@@ -200,27 +231,47 @@ def run_rules(ctx: Context, rule_classes: list[type[Rule]]) -> None:
                 scope_depths.pop()
                 sem.pop_scope()
         t = type(node)
-        if t in semantic_types:
+        plan = plans.get(t)
+        if plan is None:
+            fields = fields_of.get(t)
+            if fields is None:
+                fields = fields_of[t] = _child_fields(t, lean)
+            plan = plans[t] = (t in semantic_types, dispatch.get(t) or None, t in scope_types, fields)
+        semantic, handlers, scope, fields = plan
+        if semantic:
             _semantic_hook(sem, node)
-        handlers = dispatch.get(t)
         if handlers:
             for rule, visit in handlers:
-                if id(rule) in broken:
-                    continue
                 try:
                     visit(node)  # type: ignore[operator]
                 except Exception as exc:
                     broken.add(id(rule))
                     _internal_error(ctx, type(rule), exc, node)
+                    # Drop the rule from every dispatch list (this node's
+                    # remaining handlers still run from the old list).
+                    for k, hs in dispatch.items():
+                        dispatch[k] = [h for h in hs if h[0] is not rule]
+                    plans.clear()
         anc.append(node)
-        if t in scope_types:
+        if scope:
             scope_depths.append(depth)
             sem.push_scope(node)
-        children = list(iter_children(node))
-        if children:
-            d = depth + 1
-            for child in reversed(children):
-                push((child, d))
+        if fields:
+            children: list[ast.AST] = []
+            for f in fields:
+                v = getattr(node, f, None)
+                if v is None:
+                    continue
+                if v.__class__ is list:
+                    for x in v:
+                        if isinstance(x, AST):
+                            children.append(x)
+                elif isinstance(v, AST):
+                    children.append(v)
+            if children:
+                d = depth + 1
+                for child in reversed(children):
+                    push((child, d))
     del anc[:]
     for rule in rules:
         if id(rule) in broken:
@@ -245,12 +296,16 @@ def _internal_error(ctx: Context, rule_cls: type[Rule], exc: BaseException, node
     # Internal errors are always reported, whatever the selection.
     ctx._enabled[INTERNAL_ERROR] = True
     ctx.report(INTERNAL_ERROR, node_pos, message)
+    detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    ctx.findings[-1] = ctx.findings[-1].with_(detail=detail)
 
 
 def parse_module(source: Source) -> tuple[ast.Module | None, list[SourceError]]:
     """Parse; for notebooks, a cell that does not parse is blanked (and
     reported) so the other cells are still analysed."""
     errors: list[SourceError] = []
+    if source.kind == "notebook":
+        return _parse_notebook(source)
     text = source.text
     for _attempt in range(len(source.cells) + 1 if source.cells else 1):
         try:
@@ -283,6 +338,68 @@ def parse_module(source: Source) -> tuple[ast.Module | None, list[SourceError]]:
             errors.append(SourceError(f"cannot parse: {exc}"))
             return None, errors
     return None, errors
+
+
+def _parse_notebook(source: Source) -> tuple[ast.Module, list[SourceError]]:
+    """Parse each code cell on its own, as IPython compiles it (so top-level
+    `await` and a `from __future__` import at the top of a later cell are
+    fine), then join the cells' statements into one module in document
+    order with module line numbers. A cell that does not parse is reported
+    and left out; the other cells are still analysed."""
+    errors: list[SourceError] = []
+    body: list[ast.stmt] = []
+    type_ignores: list[ast.type_ignore] = []
+    lines = source.lines
+    flags = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+    # Fast path: the joined module parses and no statement runs across a cell
+    # boundary (which IPython would reject), so it is the same tree.
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            joined = compile(source.text, source.path, "exec", flags)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        joined = None
+    if joined is not None:
+        locate = source.locate
+        if all(
+            (locate(stmt.lineno) or (0,))[0] == (locate(stmt.end_lineno or stmt.lineno) or (0,))[0]
+            for stmt in joined.body
+        ):
+            return joined, errors
+    for span in source.cells:
+        if span.masked:
+            continue
+        text = "\n".join(lines[span.start - 1 : span.start - 1 + span.n_lines])
+        if not text.strip():
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                # Leading newlines put the cell at its module lines: cheaper
+                # than ast.increment_lineno over the parsed tree.
+                tree = compile("\n" * (span.start - 1) + text, source.path, "exec", flags)
+        except SyntaxError as exc:
+            line = min(max((exc.lineno or span.start) - span.start + 1, 1), span.n_lines)
+            errors.append(
+                SourceError(
+                    f"syntax error: {exc.msg}",
+                    line=span.start + line - 1,
+                    col=max((exc.offset or 1) - 1, 0),
+                    cell=span.index,
+                )
+            )
+            continue
+        except (RecursionError, MemoryError) as exc:
+            errors.append(
+                SourceError(f"too deeply nested to analyse ({type(exc).__name__})", line=span.start, cell=span.index)
+            )
+            continue
+        except ValueError as exc:  # e.g. null bytes
+            errors.append(SourceError(f"cannot parse: {exc}", line=span.start, cell=span.index))
+            continue
+        body.extend(tree.body)
+        type_ignores.extend(tree.type_ignores)
+    return ast.Module(body=body, type_ignores=type_ignores), errors
 
 
 def _source_error_finding(source: Source | None, path: str, err: SourceError, config: Config, catalog: Catalog) -> Finding:
@@ -342,7 +459,15 @@ def _to_cell(source: Source, f: Finding) -> Finding:
     if loc is None:
         return f
     end = source.locate(f.end_line)
-    return f.with_(cell=loc[0], cell_line=loc[1], cell_end_line=end[1] if end and end[0] == loc[0] else loc[1])
+    span = source.cell_span(loc[0])
+    # Show the cell's own text (magics unmasked), not the analysed line.
+    line_text = span.line_text(loc[1]) if span is not None else f.source_line
+    return f.with_(
+        cell=loc[0],
+        cell_line=loc[1],
+        cell_end_line=end[1] if end and end[0] == loc[0] else loc[1],
+        source_line=line_text,
+    )
 
 
 def lint_path(

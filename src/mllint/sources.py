@@ -13,6 +13,8 @@ Anything unreadable raises SourceError, which the engine reports as ML000.
 from __future__ import annotations
 
 import io
+import os
+import stat
 import tokenize
 from bisect import bisect_right
 from dataclasses import dataclass, field
@@ -44,6 +46,18 @@ class CellSpan:
     masked: bool = False  # skipped entirely (non-Python cell magic)
     execution_count: int | None = None
     raw: dict = field(default_factory=dict, repr=False)
+    # IPython constructs found in the cell (mllint.notebooks.Magic), with
+    # their positions in the cell; the cell magic's name and arguments.
+    magics: list = field(default_factory=list, repr=False)
+    cell_magic: str | None = None
+    cell_magic_args: str = ""
+
+    def line_text(self, line_in_cell: int) -> str:
+        """The original (unmasked) text of a line of this cell, 1-based."""
+        lines = self.source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        if 1 <= line_in_cell <= len(lines):
+            return lines[line_in_cell - 1]
+        return ""
 
 
 @dataclass
@@ -62,7 +76,12 @@ class Source:
     @property
     def lines(self) -> list[str]:
         if self._lines is None:
-            self._lines = self.text.splitlines()
+            # Only \n, \r\n and \r end a line for Python (str.splitlines
+            # also splits at form feeds and U+2028, which would shift every
+            # later line against the ast's line numbers).
+            self._lines = self.text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+            if self._lines and self._lines[-1] == "" and self.text.endswith(("\n", "\r")):
+                self._lines.pop()
         return self._lines
 
     def line_text(self, line: int) -> str:
@@ -101,7 +120,11 @@ def decode_python(data: bytes, path: str = "<bytes>") -> tuple[str, str]:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
-        raise SourceError(f"invalid encoding declaration: {exc.msg if hasattr(exc, 'msg') else exc}") from None
+        reason = str(getattr(exc, "msg", exc))
+        if "unknown encoding" in reason or "encoding problem" in reason:
+            raise SourceError(f"invalid encoding declaration: {reason}") from None
+        # No usable cookie and the first lines are not UTF-8: say where.
+        encoding = "utf-8"
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
@@ -114,13 +137,23 @@ def decode_python(data: bytes, path: str = "<bytes>") -> tuple[str, str]:
 
 def load_python(path: str | Path, data: bytes | None = None) -> Source:
     if data is None:
-        data = _read_bytes(path)
+        data = read_source_bytes(path)
     text, encoding = decode_python(data, str(path))
     return Source(path=str(path), text=text, kind="python", encoding=encoding)
 
 
-def _read_bytes(path: str | Path) -> bytes:
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+def read_source_bytes(path: str | Path) -> bytes:
+    """Read a regular file. FIFOs and devices are refused (reading one could
+    block forever), and so are files too large to be source code."""
     try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise SourceError("not a regular file")
+        if st.st_size > MAX_FILE_BYTES:
+            raise SourceError(f"file is too large to analyse ({st.st_size // (1024 * 1024)} MiB)")
         return Path(path).read_bytes()
     except IsADirectoryError:
         raise SourceError("is a directory") from None
@@ -143,3 +176,7 @@ def load_source(path: str | Path, data: bytes | None = None) -> Source:
 
 def is_supported(path: str | Path) -> bool:
     return str(path).endswith(PYTHON_SUFFIXES + NOTEBOOK_SUFFIXES)
+
+
+# Old private name, kept for modules that import it.
+_read_bytes = read_source_bytes

@@ -1,8 +1,9 @@
 """GitHub Actions workflow commands (`::error file=...::message`).
 
-Notebook findings point at the notebook file with no line (a line number in
-the .ipynb JSON would not match the cell), and the message names the cell and
-the line inside it."""
+Notebook findings point at the line and column in the .ipynb file's JSON
+text where the reported code sits (inside the cell's `source` string), or at
+the file with no line when that place cannot be determined exactly; the
+message names the cell and the line inside it. See docs/notebooks.md."""
 
 from __future__ import annotations
 
@@ -28,7 +29,10 @@ def escape_property(s: str) -> str:
 
 
 def render_github(report: Report) -> str:
+    from mllint.notebooks import finding_file_region
+
     out = []
+    notebook_maps: dict = {}
     for f in report.findings:
         title = f"{f.code} ({report.name_of(f.code)})"
         props = [f"file={escape_property(f.path)}"]
@@ -42,6 +46,10 @@ def render_github(report: Report) -> str:
             ]
         else:
             message = f"cell {f.cell}, line {f.display_line}, col {f.col + 1}: {message}"
+            in_file = finding_file_region(f, notebook_maps)
+            if in_file is not None:
+                line, col, end_line, end_col = in_file
+                props += [f"line={line}", f"col={col + 1}", f"endLine={end_line}", f"endColumn={end_col + 1}"]
         props.append(f"title={escape_property(title)}")
         out.append(f"::{LEVEL[f.severity]} {','.join(props)}::{escape_data(message)}")
     return "\n".join(out) + ("\n" if out else "")

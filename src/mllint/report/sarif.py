@@ -1,8 +1,12 @@
 """SARIF 2.1.0, with rule metadata from the catalogue.
 
-Notebook findings: the region's lines are the lines inside the cell (a line
-of the .ipynb JSON text would be meaningless), the cell number is in the
-result's `properties.cell`, and the message starts with "cell N:"."""
+Notebook findings: the region is where the reported code sits in the .ipynb
+file's own JSON text (the line and column inside the `source` string), so
+code-scanning UIs that show the raw file point at the right text; when that
+place cannot be determined exactly the location names the file with no
+region. The cell and the line/column inside the cell are in the result's
+`properties` (`cell`, `cellLine`, `cellColumn`), and the message starts with
+"cell N:". See docs/notebooks.md."""
 
 from __future__ import annotations
 
@@ -51,6 +55,9 @@ def render_sarif(report: Report) -> str:
             }
         )
     results = []
+    from mllint.notebooks import finding_file_region
+
+    notebook_maps: dict = {}
     for f in report.findings:
         message = f.message if f.cell is None else f"cell {f.cell}: {f.message}"
         result = {
@@ -76,6 +83,20 @@ def render_sarif(report: Report) -> str:
             result["ruleIndex"] = index[f.code]
         if f.cell is not None:
             result["properties"]["cell"] = f.cell
+            result["properties"]["cellLine"] = f.display_line
+            result["properties"]["cellColumn"] = f.col + 1
+            physical = result["locations"][0]["physicalLocation"]
+            in_file = finding_file_region(f, notebook_maps)
+            if in_file is None:
+                del physical["region"]
+            else:
+                line, col, end_line, end_col = in_file
+                physical["region"] = {
+                    "startLine": line,
+                    "startColumn": col + 1,
+                    "endLine": end_line,
+                    "endColumn": end_col + 1,
+                }
         results.append(result)
     doc = {
         "$schema": SCHEMA,
