@@ -24,6 +24,8 @@ import ast
 import builtins
 from dataclasses import dataclass, field
 
+from mllint.inference import infer_type, infer_unpacked
+
 BUILTIN_NAMES = frozenset(dir(builtins))
 
 SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
@@ -47,10 +49,11 @@ class Binding:
 class Scope:
     node: ast.AST | None  # None for the module
     bindings: dict[str, Binding] = field(default_factory=dict)
+    # Set once (read on every name lookup, so not a property).
+    is_class: bool = field(default=False, init=False)
 
-    @property
-    def is_class(self) -> bool:
-        return isinstance(self.node, ast.ClassDef)
+    def __post_init__(self) -> None:
+        self.is_class = isinstance(self.node, ast.ClassDef)
 
 
 class SemanticModel:
@@ -64,6 +67,10 @@ class SemanticModel:
         self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         self.classes: dict[str, ast.ClassDef] = {}
         self._facts: dict[str, object] = {}
+        # qualname() results since the last change of bindings or scopes:
+        # id(node) -> (node, result). Rules ask for the same call's name
+        # many times at one point of the walk.
+        self._qcache: dict[int, tuple[ast.AST, str | None]] = {}
 
     # ------------------------------------------------------------------
     # scopes
@@ -78,10 +85,12 @@ class SemanticModel:
                 if a is not None:
                     scope.bindings[a.arg] = Binding(a.arg, "param", a, line=getattr(a, "lineno", 0))
         self.scopes.append(scope)
+        self._qcache.clear()
 
     def pop_scope(self) -> None:
         if len(self.scopes) > 1:
             self.scopes.pop()
+            self._qcache.clear()
 
     @property
     def scope(self) -> Scope:
@@ -93,14 +102,17 @@ class SemanticModel:
 
     def bind(self, name: str, binding: Binding) -> None:
         self.scopes[-1].bindings[name] = binding
+        self._qcache.clear()
 
     def lookup(self, name: str) -> Binding | None:
         scopes = self.scopes
-        innermost = len(scopes) - 1
-        for i in range(innermost, -1, -1):
+        b = scopes[-1].bindings.get(name)
+        if b is not None:
+            return b
+        for i in range(len(scopes) - 2, -1, -1):
             scope = scopes[i]
             # Class bodies are not visible from nested functions.
-            if scope.is_class and i != innermost:
+            if scope.is_class:
                 continue
             b = scope.bindings.get(name)
             if b is not None:
@@ -150,13 +162,16 @@ class SemanticModel:
                             b.type = src.type
                             if src.kind == "import":
                                 b = Binding(target.id, "import", node, src.qualname, line=node.lineno)
+                if b.type is None and b.kind == "assign" and value is not None:
+                    b.type = infer_type(self, value)  # light inference (mllint.inference)
                 self.bind(target.id, b)
             elif isinstance(target, (ast.Tuple, ast.List)):
-                for elt in target.elts:
+                types = infer_unpacked(self, value, target.elts)  # light inference, per element
+                for i, elt in enumerate(target.elts):
                     if isinstance(elt, ast.Starred):
                         elt = elt.value
                     if isinstance(elt, ast.Name):
-                        self.bind(elt.id, Binding(elt.id, "assign", node, None, None, line=node.lineno))
+                        self.bind(elt.id, Binding(elt.id, "assign", node, None, None, line=node.lineno, type=types[i]))
 
     def on_def(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> None:
         kind = "class" if isinstance(node, ast.ClassDef) else "def"
@@ -185,6 +200,14 @@ class SemanticModel:
         `rng = np.random.default_rng(0)` -> "numpy.random.default_rng().integers";
         an unbound builtin `open` -> "open".
         """
+        hit = self._qcache.get(id(node))
+        if hit is not None and hit[0] is node:
+            return hit[1]
+        q = self._qualname(node)
+        self._qcache[id(node)] = (node, q)
+        return q
+
+    def _qualname(self, node: ast.AST) -> str | None:
         attrs: list[str] = []
         while isinstance(node, ast.Attribute):
             attrs.append(node.attr)
