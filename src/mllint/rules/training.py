@@ -718,17 +718,14 @@ _GROW_FUNCS = frozenset(
 @register
 class GrowingTensorInLoop(Rule):
     codes = ("ML309",)
-    nodes = (ast.Assign, ast.Name, ast.For, ast.AsyncFor, ast.While)
+    # Only assignments: reads of a candidate's name are counted in finish(),
+    # over that loop alone (candidates are rare; Name nodes are the most
+    # numerous of all, so subscribing to them would tax every module).
+    nodes = (ast.Assign,)
 
     def __init__(self, ctx):
         super().__init__(ctx)
-        # (id(innermost loop), name) -> number of reads of the name in that loop
-        self.reads: dict[tuple[int, str], int] = {}
-        self.candidates: list[tuple[int, str, ast.Call]] = []
-        # Loops entered and not yet left, with their end positions: the walk is
-        # pre-order in source order, so a loop is left once a node starts after
-        # its end. O(1) amortised per name, instead of scanning the ancestors.
-        self.open_loops: list[tuple[ast.AST, tuple[int, int]]] = []
+        self.candidates: list[tuple[ast.AST, str, ast.Call]] = []
 
     def _innermost_loop(self) -> ast.AST | None:
         for anc in reversed(self.ctx.ancestors):
@@ -739,36 +736,18 @@ class GrowingTensorInLoop(Rule):
         return None
 
     def visit(self, node: ast.AST) -> None:
-        t = type(node)
-        if t is ast.Name:
-            if type(node.ctx) is ast.Load and self.open_loops:  # type: ignore[attr-defined]
-                pos = (node.lineno, node.col_offset)  # type: ignore[attr-defined]
-                stack = self.open_loops
-                while stack and stack[-1][1] <= pos:
-                    stack.pop()
-                if stack:
-                    key = (id(stack[-1][0]), node.id)  # type: ignore[attr-defined]
-                    self.reads[key] = self.reads.get(key, 0) + 1
-            return
-        if t is not ast.Assign:
-            pos = (node.lineno, node.col_offset)  # type: ignore[attr-defined]
-            stack = self.open_loops
-            while stack and stack[-1][1] <= pos:
-                stack.pop()
-            stack.append((node, (node.end_lineno or node.lineno, node.end_col_offset or 0)))  # type: ignore[attr-defined]
-            return
         if len(node.targets) != 1 or not isinstance(node.value, ast.Call):  # type: ignore[attr-defined]
             return
         target_node = node.targets[0]  # type: ignore[attr-defined]
         if not isinstance(target_node, ast.Name):
             return
-        target = target_node.id
-        loop = self._innermost_loop()
-        if loop is None:
-            return
         call = node.value  # type: ignore[attr-defined]
         q = call_qual(self.ctx.semantic, call)
         if q not in _GROW_FUNCS or not call.args:
+            return
+        target = target_node.id
+        loop = self._innermost_loop()
+        if loop is None:
             return
         first = call.args[0]
         if q == "numpy.append":
@@ -778,15 +757,15 @@ class GrowingTensorInLoop(Rule):
                 isinstance(e, ast.Name) and e.id == target for e in first.elts
             )
         if grows:
-            self.candidates.append((id(loop), target, call))
+            self.candidates.append((loop, target, call))
 
     def finish(self) -> None:
-        for loop_id, target, call in self.candidates:
+        for loop, target, call in self.candidates:
             # Read only by its own concatenation: pure accumulation. Read elsewhere
             # in the loop (autoregressive generation feeding the sequence back to
             # the model, a while-condition on its length): the whole value is
             # needed every iteration, not flagged.
-            if self.reads.get((loop_id, target), 0) > 1:
+            if _reads_in_loop(loop, target) > 1:
                 continue
             fname = self.ctx.segment(call.func)
             self.report(
@@ -798,9 +777,27 @@ class GrowingTensorInLoop(Rule):
 
 
 _SCOPE_BOUNDARY = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_OWN_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+
+
+def _reads_in_loop(loop: ast.AST, name: str) -> int:
+    """Loads of `name` in `loop` itself (header included), not in loops nested in it."""
+    n = 0
+    stack = list(ast.iter_child_nodes(loop))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _OWN_LOOPS):
+            continue
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+            n += 1
+        stack.extend(ast.iter_child_nodes(node))
+    return n
 
 
 # --- ML310 -------------------------------------------------------------------
+
+
+_AVAILABILITY = frozenset({"is_available", "device_count", "num_cuda_devices", "is_cuda_available"})
 
 
 def _is_cuda_literal(node: ast.AST | None) -> bool:
@@ -812,23 +809,25 @@ def _is_cuda_literal(node: ast.AST | None) -> bool:
 @register
 class HardCodedDevice(Rule):
     codes = ("ML310",)
-    nodes = (ast.Call, ast.Attribute, ast.Assign)
+    # Availability checks are calls (`torch.cuda.is_available()`), so Call
+    # covers them; Attribute nodes are too numerous to subscribe to.
+    nodes = (ast.Call, ast.Assign)
 
     def __init__(self, ctx):
         super().__init__(ctx)
         self.candidates: list[tuple[ast.AST, str]] = []
         self.checked = False
 
+    def _availability_check(self, func: ast.Attribute) -> None:
+        if func.attr in ("is_available", "device_count"):
+            q = self.ctx.semantic.qualname(func) or ""
+            if q.startswith(("torch.", "tensorflow.")) or "accelerat" in q:
+                self.checked = True
+        elif func.attr in ("num_cuda_devices", "is_cuda_available"):
+            self.checked = True  # lightning helpers
+
     def visit(self, node: ast.AST) -> None:
         sem = self.ctx.semantic
-        if isinstance(node, ast.Attribute):
-            if node.attr in ("is_available", "device_count"):
-                q = sem.qualname(node) or ""
-                if q.startswith(("torch.", "tensorflow.")) or "accelerat" in q:
-                    self.checked = True
-            elif node.attr in ("num_cuda_devices", "is_cuda_available"):
-                self.checked = True  # lightning helpers
-            return
         if isinstance(node, ast.Assign):
             if _is_cuda_literal(node.value) and any(
                 isinstance(t, ast.Name) and "device" in t.id.lower() for t in node.targets
@@ -837,6 +836,9 @@ class HardCodedDevice(Rule):
             return
         call: ast.Call = node  # type: ignore[assignment]
         func = call.func
+        if isinstance(func, ast.Attribute) and func.attr in _AVAILABILITY:
+            self._availability_check(func)
+            return
         if (
             isinstance(func, ast.Attribute)
             and func.attr == "cuda"
