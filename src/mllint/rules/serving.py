@@ -24,6 +24,24 @@ def _fmt_timeout(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(value)
 
 
+CLIENT_LIBRARIES = (
+    "requests", "httpx", "aiohttp", "urllib", "urllib3", "grpc", "socket", "openai", "anthropic",
+    "boto3", "botocore", "asyncio",
+)
+
+
+def _imports_client_library(ctx) -> bool:
+    sem = ctx.semantic
+    n = len(sem.imported)  # imports may still be arriving during the walk
+    memo = sem.__dict__.get("_ml5_client_memo")
+    if memo is not None and memo[0] == n:
+        return memo[1]
+    roots = {q.split(".", 1)[0] for q in sem.imported}
+    found = any(r in roots for r in CLIENT_LIBRARIES) or any(r in roots for r in SERVING_IMPORTS)
+    sem.__dict__["_ml5_client_memo"] = (n, found)
+    return found
+
+
 def receiver_ctor(ctx, expr: ast.AST) -> tuple[str | None, ast.Call | None]:
     """Qualified name of the constructor that made `expr` (a Name bound by
     assignment or `with ... as name`, or `self.x` set in the class), with the
@@ -43,7 +61,9 @@ def receiver_ctor(ctx, expr: ast.AST) -> tuple[str | None, ast.Call | None]:
         return None, None
     if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "self":
         cls = ctx.enclosing(ast.ClassDef)
-        if cls is None:
+        if cls is None or not _imports_client_library(ctx):
+            # `self.config.get(...)` in a module with no network or serving
+            # library: nothing to find, and the serving model is not cheap.
             return None, None
         sm = serving_model(ctx)
         info = sm.classes.get(cls.name)
@@ -236,9 +256,11 @@ SERVING_IMPORTS = (
 
 def maybe_serving(ctx) -> ServingModel | None:
     """The serving model, or None when the module imports no web/serving
-    framework and nothing relatively (so no handler can be recognised)."""
+    framework (so no handler can be recognised). Relative imports alone do
+    not count: library packages use them everywhere, and a Django or DRF
+    view module also imports the framework itself."""
     imported = ctx.semantic.imported
-    if not any(q.split(".", 1)[0] in SERVING_IMPORTS or q.startswith(".") for q in imported):
+    if not any(q.split(".", 1)[0] in SERVING_IMPORTS for q in imported):
         return None
     return serving_model(ctx)
 
