@@ -148,6 +148,7 @@ AUGMENT_FUNCS = frozenset(
 )
 ROW_CONCAT = frozenset({"concat", "concatenate", "vstack", "row_stack", "append"})
 BINARY_DEFAULT_METRICS = frozenset({"f1_score", "precision_score", "recall_score", "fbeta_score", "jaccard_score"})
+_FIT_LIKE_METHODS = FIT_METHODS | {"fit_transform", "fit_resample"}
 OBJ_ONLY_METHODS = FIT_METHODS | PREDICT_METHODS | {"fit_transform", "fit_resample", "fit_sample", "score", "evaluate", "texts_to_sequences"}
 OPAQUE_DENY = frozenset(
     {
@@ -165,6 +166,19 @@ TEST_NAME = re.compile(r"test|val|valid|holdout|hold_out|dev\b", re.I)
 TRAIN_NAME = re.compile(r"train|tr\b|fit", re.I)
 VAL_NAME = re.compile(r"val|valid|dev\b|^x_v$|^y_v$|hold", re.I)
 DATE_NAME = re.compile(r"date|time|timestamp|period", re.I)
+HELD_OUT_NAME = re.compile(r"(?i)test|valid|val|holdout|_te$|_va$|oof|fold")
+
+
+_BUILTINS_CACHE: tuple[int, frozenset] = (-1, frozenset())
+
+
+def _builtin_names() -> frozenset:
+    """`dir(builtins)` as a set, recomputed only if the builtins module changed size."""
+    global _BUILTINS_CACHE
+    n = len(builtins.__dict__)
+    if _BUILTINS_CACHE[0] != n:
+        _BUILTINS_CACHE = (n, frozenset(dir(builtins)))
+    return _BUILTINS_CACHE[1]
 
 
 # ---------------------------------------------------------------------------
@@ -236,6 +250,17 @@ class Val:
         return bool(self.origins) or self.kind == "data"
 
 
+def _val_init(self: Val, **kw) -> None:
+    # The pass builds thousands of values; the generated frozen __init__
+    # sets all fourteen fields through object.__setattr__. Only the given
+    # fields are stored: the others read the class-level defaults, so
+    # equality, hashing and repr are those of the dataclass. Keyword-only,
+    # and field names are not validated per call (a typo would go unnoticed).
+    if kw:
+        self.__dict__.update(kw)
+
+
+Val.__init__ = _val_init  # type: ignore[method-assign]
 UNKNOWN = Val()
 
 
@@ -384,11 +409,29 @@ def store_names(st: ast.stmt) -> frozenset:
         return EMPTY
     out: set[str] = set()
     for tgt in targets:
-        for n in ast.walk(tgt):
-            if isinstance(n, ast.Name):
-                out.add(n.id)
-                break
+        name = _first_name(tgt)
+        if name is not None:
+            out.add(name)
     return frozenset(out)
+
+
+def _first_name(tgt: ast.AST) -> str | None:
+    """The id of the first `Name` that `ast.walk(tgt)` (breadth-first) meets."""
+    t = type(tgt)
+    if t is ast.Name:
+        return tgt.id  # type: ignore[attr-defined]
+    # walk yields the node, then its children in field order: the first child
+    # of an Attribute/Subscript is `.value`, of a Tuple/List `elts[0]`.
+    if t is ast.Attribute or t is ast.Subscript:
+        first = tgt.value  # type: ignore[attr-defined]
+        if type(first) is ast.Name:
+            return first.id
+    elif (t is ast.Tuple or t is ast.List) and tgt.elts and type(tgt.elts[0]) is ast.Name:  # type: ignore[attr-defined]
+        return tgt.elts[0].id  # type: ignore[attr-defined]
+    for n in ast.walk(tgt):
+        if isinstance(n, ast.Name):
+            return n.id
+    return None
 
 
 SELECT_CALLS = frozenset({"max", "min", "sorted", "argmax", "argmin", "idxmax", "idxmin", "nlargest", "nsmallest", "sort_values", "sort"})
@@ -397,25 +440,87 @@ SELECT_CALLS = frozenset({"max", "min", "sorted", "argmax", "argmin", "idxmax", 
 def selects_among(tree: ast.Module, names: frozenset) -> bool:
     """Is one of `names` (scores) compared or ranked: `if acc > best`,
     `max(results, key=results.get)`, `np.argmax(scores)`, `df.sort_values(...)`?"""
-    if not names:
-        return False
+    return bool(names) and not names.isdisjoint(selected_names(tree))
 
-    def mentions(node: ast.AST) -> bool:
-        return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
 
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Compare) and isinstance(node.ops[0], (ast.Gt, ast.Lt, ast.GtE, ast.LtE)):
-            if mentions(node):
-                return True
-        elif isinstance(node, ast.Call):
-            f = node.func
+# Fields that never hold a child node that matters to `_subtree` users
+# (identifiers, flags, and the operator / context leaves).
+_NO_CHILD_FIELDS = frozenset(
+    {"id", "attr", "name", "arg", "asname", "module", "level", "kind", "type_comment", "is_async", "conversion", "ctx", "op", "ops"}
+)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {ast.Constant: ()}
+
+
+def _subtree(root: ast.AST) -> list[ast.AST]:
+    """The nodes under `root` (itself included), in no particular order,
+    operator and context leaves left out: what `ast.walk` yields, much faster
+    (no generators; each node type's child fields are looked up once)."""
+    out: list[ast.AST] = []
+    stack = [root]
+    pop, push, add = stack.pop, stack.append, out.append
+    AST = ast.AST
+    fields_of = _CHILD_FIELDS
+    while stack:
+        node = pop()
+        add(node)
+        t = node.__class__
+        fields = fields_of.get(t)
+        if fields is None:
+            fields = fields_of[t] = tuple(f for f in t._fields if f not in _NO_CHILD_FIELDS)
+        for f in fields:
+            v = getattr(node, f, None)
+            if v is None:
+                continue
+            if v.__class__ is list:
+                for x in v:
+                    if isinstance(x, AST):
+                        push(x)
+            elif isinstance(v, AST):
+                push(v)
+    return out
+
+
+def selected_names(tree: ast.Module) -> frozenset:
+    """Every name that is compared with <, >, <=, >= or ranked by a SELECT_CALLS
+    call anywhere in the module: one walk, so asking `selects_among` for many
+    name sets stays linear (it used to walk the module once per question)."""
+    sel = SelectedNames()
+    add = sel.add
+    for node in _subtree(tree):
+        add(node)
+    return frozenset(sel.names)
+
+
+class SelectedNames:
+    """`selected_names`, one node at a time: `add(node)` for every node of
+    the module (only Compare and Call nodes matter), then `names`. Lets a
+    caller that walks the module anyway (the ML2xx rule, during the engine's
+    walk) spare the analysis a walk of its own."""
+
+    __slots__ = ("names",)
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def _mentioned(self, node: ast.AST) -> None:
+        Name = ast.Name
+        self.names.update(n.id for n in _subtree(node) if n.__class__ is Name)  # type: ignore[attr-defined]
+
+    def add(self, node: ast.AST) -> None:
+        t = node.__class__
+        if t is ast.Compare:
+            if isinstance(node.ops[0], (ast.Gt, ast.Lt, ast.GtE, ast.LtE)):  # type: ignore[attr-defined]
+                self._mentioned(node)
+        elif t is ast.Call:
+            f = node.func  # type: ignore[attr-defined]
             fname = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
             if fname in SELECT_CALLS:
-                if any(mentions(a) for a in node.args) or any(mentions(k.value) for k in node.keywords):
-                    return True
-                if isinstance(f, ast.Attribute) and mentions(f.value):
-                    return True
-    return False
+                for arg in node.args:  # type: ignore[attr-defined]
+                    self._mentioned(arg)
+                for k in node.keywords:  # type: ignore[attr-defined]
+                    self._mentioned(k.value)
+                if isinstance(f, ast.Attribute):
+                    self._mentioned(f.value)
 
 
 class Analysis:
@@ -448,6 +553,23 @@ class Analysis:
         # Return values of helpers analysed with no data/object argument.
         self.plain_returns: dict[int, Val] = {}
         self.classes: list[ast.ClassDef] = []
+        # Per-node memos (the tree does not change during the pass and
+        # statements are revisited: loop bodies, inlined helpers).
+        self._store_names: dict[int, frozenset] = {}
+        self._resolved: dict[int, str | None] = {}
+        self._str_vals: dict[str, Val] = {}
+        self._q_parts: dict[str, tuple[str, str]] = {}  # qualname -> (short, top)
+        # `selected_names(tree)` when the caller collected it already.
+        self.selected: frozenset | None = None
+
+    def resolve(self, node: ast.AST) -> str | None:
+        """`resolve(node, self.imports)`, memoised per node."""
+        k = id(node)
+        try:
+            return self._resolved[k]
+        except KeyError:
+            q = self._resolved[k] = resolve(node, self.imports)
+            return q
 
     # -- helpers ---------------------------------------------------------
     def new_id(self) -> int:
@@ -466,7 +588,10 @@ class Analysis:
             v = self.lookup(base.id, env)
             if v.kind != "unknown" or v.origins:
                 return None
-        q = resolve(func, self.imports)
+        try:
+            q = self._resolved[id(func)]  # self.resolve, inlined
+        except KeyError:
+            q = self.resolve(func)
         if q is None and isinstance(func, ast.Name):
             return func.id
         return q
@@ -503,7 +628,10 @@ class Analysis:
 
     def stmt(self, st: ast.stmt, env: dict[str, Val]) -> None:
         self.budget -= 1
-        self.cur_targets = store_names(st)
+        ct = self._store_names.get(id(st))
+        if ct is None:
+            ct = self._store_names[id(st)] = store_names(st)
+        self.cur_targets = ct
         t = type(st)
         if t is ast.Assign:
             self.target_hint = st.targets[0].id if len(st.targets) == 1 and isinstance(st.targets[0], ast.Name) else None
@@ -656,7 +784,7 @@ class Analysis:
 
     def is_to_datetime(self, node: ast.AST) -> bool:
         if isinstance(node, ast.Call):
-            q = resolve(node.func, self.imports) or ""
+            q = self.resolve(node.func) or ""
             if q.endswith(("to_datetime", "DatetimeIndex", "date_range")):
                 return True
             if isinstance(node.func, ast.Attribute) and node.func.attr in ("to_datetime", "astype"):
@@ -681,13 +809,22 @@ class Analysis:
     def ev(self, node: ast.AST, env: dict[str, Val]) -> Val:
         t = type(node)
         if t is ast.Name:
-            return self.lookup(node.id, env)
-        if t is ast.Constant:
-            if isinstance(node.value, str):
-                return Val(kind="str", text=node.value)
-            return UNKNOWN
+            # self.lookup, inlined (the most frequent expression)
+            v = env.get(node.id)
+            if v is None and env is not self.module_env:
+                v = self.module_env.get(node.id)
+            return v if v is not None else UNKNOWN
         if t is ast.Call:
             return self.call(node, env)
+        if t is ast.Constant:
+            value = node.value
+            if isinstance(value, str):
+                # values are immutable: one per string, shared
+                v = self._str_vals.get(value)
+                if v is None:
+                    v = self._str_vals[value] = Val(kind="str", text=value)
+                return v
+            return UNKNOWN
         if t is ast.Attribute:
             base = self.ev(node.value, env)
             if base.kind == "obj":
@@ -701,9 +838,11 @@ class Analysis:
             return UNKNOWN
         if t is ast.Subscript:
             return self.subscript(node, env)
-        if t in (ast.Tuple, ast.List):
-            elts = tuple(self.ev(e.value if isinstance(e, ast.Starred) else e, env) for e in node.elts)
-            return Val(kind="tuple", elts=elts)
+        if t is ast.Tuple or t is ast.List:
+            vals: list[Val] = []
+            for e in node.elts:
+                vals.append(self.ev(e.value if e.__class__ is ast.Starred else e, env))
+            return Val(kind="tuple", elts=tuple(vals))
         if t is ast.BinOp:
             a = self.ev(node.left, env)
             b = self.ev(node.right, env)
@@ -885,8 +1024,15 @@ class Analysis:
         return UNKNOWN
 
     def args(self, node: ast.Call, env: dict[str, Val]) -> tuple[list[Val], dict[str, Val]]:
-        pos = [self.ev(a.value if isinstance(a, ast.Starred) else a, env) for a in node.args]
-        kws = {kw.arg or "**": self.ev(kw.value, env) for kw in node.keywords}
+        # Plain loops: a comprehension costs a frame per call, and this runs for every call.
+        ev = self.ev
+        Starred = ast.Starred
+        pos: list[Val] = []
+        for a in node.args:
+            pos.append(ev(a.value if a.__class__ is Starred else a, env))
+        kws: dict[str, Val] = {}
+        for kw in node.keywords:
+            kws[kw.arg or "**"] = ev(kw.value, env)
         return pos, kws
 
     def inline(self, node: ast.Call, fn: ast.FunctionDef | ast.AsyncFunctionDef, env: dict[str, Val]) -> Val:
@@ -936,8 +1082,10 @@ class Analysis:
 
     # library functions by qualified name
     def function(self, node: ast.Call, q: str, env: dict[str, Val]) -> Val:
-        short = q.rsplit(".", 1)[-1]
-        top = q.split(".", 1)[0]
+        parts = self._q_parts.get(q)
+        if parts is None:
+            parts = self._q_parts[q] = (q.rsplit(".", 1)[-1], q.split(".", 1)[0])
+        short, top = parts
         pos, kws = self.args(node, env)
         if short in LOADER_FUNCS and top in LOADER_PACKAGES or (q.startswith(SK_DATASETS) and short.startswith(("load_", "fetch_", "make_"))):
             return self.load(node, q, short, pos, kws)
@@ -1040,7 +1188,7 @@ class Analysis:
         out = self.union(pos)
         if out.origins:
             return out
-        if self.target_hint and top not in ML_PACKAGES and top not in OPAQUE_DENY and short not in BUILTIN_OPAQUE and q not in dir(builtins):
+        if self.target_hint and top not in ML_PACKAGES and top not in OPAQUE_DENY and short not in BUILTIN_OPAQUE and q not in _builtin_names():
             # x = project_helper(...): rows (or a model) we cannot see into
             if short[:1].isupper():
                 return Val(kind="obj", obj=Obj(short, "unknown", node))
@@ -1096,7 +1244,8 @@ class Analysis:
     def union(self, vals: list[Val]) -> Val:
         out = UNKNOWN
         for v in vals:
-            v = flat(v)
+            if v.elts is not None:
+                v = flat(v)
             if v.origins:
                 out = Val(
                     origins=out.origins | v.origins,
@@ -1252,7 +1401,7 @@ class Analysis:
             if isinstance(node.func.value, ast.Name):
                 env[node.func.value.id] = Val(kind="obj", obj=obj)
             return self.obj_method(node, name, obj, env)
-        if recv.kind == "unknown" and not recv.origins and name in (FIT_METHODS | {"fit_transform", "fit_resample"}) and isinstance(node.func, ast.Attribute):
+        if recv.kind == "unknown" and not recv.origins and name in _FIT_LIKE_METHODS and isinstance(node.func, ast.Attribute):
             # an object we could not resolve (built by an imported helper): learn it from use
             obj = Obj(self.text_of(node.func.value), "unknown", node)
             base = node.func.value
@@ -1665,8 +1814,9 @@ class LeakageFacts:
                 by_split.setdefault(k, []).append(u)
         if not by_split:
             return
+        selected = a.selected if a.selected is not None else selected_names(a.tree)  # once, not once per split
         for k, uses in by_split.items():
-            if not selects_among(a.tree, frozenset().union(*(u.targets for u in uses))):
+            if selected.isdisjoint(frozenset().union(*(u.targets for u in uses))):
                 continue
             # several fitted models (or one model refitted in the loop that scores it)
             fits: set[int] = set()
@@ -1685,11 +1835,11 @@ class LeakageFacts:
         evals = [u for u in a.uses if u.is_eval]
         # ML207: the only metrics are on the training data
         metric_evals = [u for u in evals if u.metric not in (None,) and u.node not in [c.node for c in a.cvs]]
-        held_out_names = metric_evals and any(
-            isinstance(n, ast.Name) and re.search(r"(?i)test|valid|val|holdout|_te$|_va$|oof|fold", n.id)
-            for n in ast.walk(a.tree)
-        )
-        if metric_evals and not a.cvs and not a.splits and not held_out_names and not any(f.has_validation for f in a.fits.values()):
+        def held_out_names() -> bool:
+            # a walk of the whole module: only asked when the cheaper tests pass
+            return any(isinstance(n, ast.Name) and HELD_OUT_NAME.search(n.id) for n in ast.walk(a.tree))
+
+        if metric_evals and not a.cvs and not a.splits and not held_out_names() and not any(f.has_validation for f in a.fits.values()):
             clearly = True
             for u in metric_evals:
                 fits = [u.fit] if u.fit else list(u.model_fits)
@@ -1721,14 +1871,16 @@ class LeakageFacts:
                 add("ML208", first.node, "threshold-only", use=first, extra={"metrics": sorted({u.metric for u in thr})})
 
 
-def analyse(tree: ast.Module, text: str | None = None) -> LeakageFacts:
+def analyse(tree: ast.Module, text: str | None = None, selected: frozenset | None = None) -> LeakageFacts:
     """Run the provenance analysis over a module (cheap no-op for modules
     that import no ML/data library). `text` is the module's source, used for
-    a few module-wide textual facts (which metric names appear)."""
+    a few module-wide textual facts (which metric names appear). `selected`
+    is `selected_names(tree)` if the caller has it (see `SelectedNames`)."""
     imports = import_map(tree)
     if not uses_ml_packages(imports):
         return LeakageFacts(None)
     a = Analysis(tree, imports, text if text is not None else ast.unparse(tree))
+    a.selected = selected
     try:
         a.run()
         return LeakageFacts(a)

@@ -51,6 +51,10 @@ class ProtectedAttributeFeature(Rule):
         prot = ctx.config.protected_attributes
         self.protected = [_norm(p) for p in prot if p.strip()]
         self.metric_names = list(ctx.config.fairness_metrics)
+        # `_is_fairness_call`'s per-metric tests, prepared once.
+        self._metric_set = frozenset(self.metric_names)
+        self._metric_suffixes = tuple("." + m for m in self.metric_names)
+        self._metric_prefixes = tuple(m + "." for m in self.metric_names)
 
     # -- column inference ------------------------------------------------------
     def _list_value(self, node: ast.AST) -> list[str] | None:
@@ -105,6 +109,8 @@ class ProtectedAttributeFeature(Rule):
 
     # -- events ----------------------------------------------------------------
     def visit(self, node: ast.AST) -> None:
+        if self.fairness:
+            return  # a fairness metric was seen: `finish` reports nothing
         if isinstance(node, ast.Assign):
             self._assign(node)
         else:
@@ -137,18 +143,20 @@ class ProtectedAttributeFeature(Rule):
                             else:
                                 self.columns.pop(elt.id, None)
 
-    def _is_fairness_call(self, q: str, dotted: str) -> bool:
+    def _is_fairness_call(self, q: str, func: ast.AST) -> bool:
         if q.startswith(FAIRNESS_PREFIXES):
             return True
-        for m in self.metric_names:
-            for name in (q, dotted):
-                if name and (name == m or name.endswith("." + m) or name.startswith(m + ".")):
-                    return True
+        if not self.metric_names:
+            return False
+        dotted = _dotted(func) or ""  # the syntactic name: only needed for configured metrics
+        for name in (q, dotted):
+            if name and (name in self._metric_set or name.endswith(self._metric_suffixes) or name.startswith(self._metric_prefixes)):
+                return True
         return False
 
     def _call(self, node: ast.Call) -> None:
         q = self.ctx.semantic.call_qualname(node) or ""
-        if self._is_fairness_call(q, _dotted(node.func) or ""):
+        if self._is_fairness_call(q, node.func):
             self.fairness = True
             return
         X: ast.AST | None = None

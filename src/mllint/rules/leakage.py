@@ -12,23 +12,31 @@ from __future__ import annotations
 import ast
 
 from mllint.dataflow import LeakageFacts, RawFinding, analyse
+from mllint.dataflow.provenance import SelectedNames
 from mllint.rules.base import Rule, register
 
 LEAKAGE_CODES = ("ML201", "ML202", "ML203", "ML204", "ML205", "ML206", "ML207", "ML208")
 
 
-def leakage_facts(ctx) -> LeakageFacts:
+def leakage_facts(ctx, selected: frozenset | None = None) -> LeakageFacts:
     """The module's leakage analysis, computed once per module."""
-    return ctx.semantic.fact("leakage", lambda: analyse(ctx.tree, ctx.source.text))  # type: ignore[return-value]
+    return ctx.semantic.fact("leakage", lambda: analyse(ctx.tree, ctx.source.text, selected))  # type: ignore[return-value]
 
 
 @register
 class DataLeakage(Rule):
     codes = LEAKAGE_CODES
-    nodes = ()
+    # Only to collect, during the engine's walk, the compared / ranked names
+    # the analysis needs (ML204), instead of it walking the module again.
+    nodes = (ast.Compare, ast.Call)
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self._selected = SelectedNames()
+        self.visit = self._selected.add  # type: ignore[method-assign]  # no extra frame per node
 
     def finish(self) -> None:
-        facts = leakage_facts(self.ctx)
+        facts = leakage_facts(self.ctx, frozenset(self._selected.names))
         for raw in facts.findings:
             if not self.enabled(raw.code):
                 continue

@@ -203,6 +203,27 @@ def _qualname_memo(ctx) -> _QualnameMemo:
     return ctx.semantic.fact("reproducibility.qualname_memo", lambda: _QualnameMemo(ctx.semantic))  # type: ignore[return-value]
 
 
+class _EnclosingFuncMemo:
+    """`ctx.enclosing(*_FUNC_TYPES)` for the node the walk is on, computed
+    once and shared by this module's rules that visit the same node."""
+
+    __slots__ = ("ctx", "node", "func")
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.node: ast.AST | None = None
+        self.func: ast.AST | None = None
+
+    def __call__(self, node: ast.AST) -> ast.AST | None:
+        if node is not self.node:
+            self.node, self.func = node, self.ctx.enclosing(*_FUNC_TYPES)
+        return self.func
+
+
+def _enclosing_memo(ctx) -> _EnclosingFuncMemo:
+    return ctx.semantic.fact("reproducibility.enclosing_memo", lambda: _EnclosingFuncMemo(ctx))  # type: ignore[return-value]
+
+
 def _terminal_name(call: ast.Call) -> str | None:
     f = call.func
     if isinstance(f, ast.Name):
@@ -294,6 +315,7 @@ class UnseededRandomness(Rule):
     def __init__(self, ctx):
         super().__init__(ctx)
         self.qualname = _qualname_memo(ctx)
+        self.enclosing = _enclosing_memo(ctx)
         self.effects = LocalEffects(ctx.semantic)
         self.draws: list[_DrawSite] = []
         self.generators: list[ast.Call] = []
@@ -307,7 +329,7 @@ class UnseededRandomness(Rule):
         if isinstance(node.func, ast.Attribute) and node.func.attr in _TRAINING_CALLS:
             self.trains = True
         q = self.qualname(node)
-        func = ctx.enclosing(*_FUNC_TYPES)
+        func = self.enclosing(node)
         # Seeding.
         fws = seeded_frameworks(q, node)
         if fws is None and not _record_plain_call(ctx, self.effects, func, node):
@@ -489,6 +511,7 @@ class NondeterministicTraining(Rule):
     def __init__(self, ctx):
         super().__init__(ctx)
         self.qualname = _qualname_memo(ctx)
+        self.enclosing = _enclosing_memo(ctx)
         self.facts: TrainingFacts | None = None
         self.effects = LocalEffects(ctx.semantic)
         self.benchmarks: list[ast.Assign] = []
@@ -501,7 +524,7 @@ class NondeterministicTraining(Rule):
             # The shared facts are created on first use, after the imports above it were seen.
             self.facts = TrainingFacts.for_context(self.ctx)
         self.facts.observe(node, self.ctx.ancestors)
-        func = self.ctx.enclosing(*_FUNC_TYPES)
+        func = self.enclosing(node)
         if isinstance(node, ast.Assign):
             self._assign(node, func)
         elif isinstance(node, ast.Call):
