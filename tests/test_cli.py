@@ -272,7 +272,7 @@ def test_rules_and_explain(project: Path) -> None:
 def test_parallel_run_matches_serial(tmp_path: Path) -> None:
     for i in range(40):
         (tmp_path / f"m{i:02d}.py").write_text(BAD if i % 2 else CLEAN)
-    serial = run("check", "--format", "concise", "-j", "1", cwd=tmp_path)
-    parallel = run("check", "--format", "concise", "-j", "2", cwd=tmp_path)
+    serial = run("check", "--format", "concise", "--no-cache", "-j", "1", cwd=tmp_path)
+    parallel = run("check", "--format", "concise", "--no-cache", "-j", "2", cwd=tmp_path)
     assert serial.stdout == parallel.stdout
     assert serial.stdout.count("ML102") == 20

@@ -105,9 +105,19 @@ def _format_validation(path: Path, exc: ValidationError) -> str:
     return f"{path}: " + "; ".join(parts)
 
 
+def _safe_load(text: str) -> object:
+    """`yaml.safe_load`, with libyaml's safe loader when it is there (about
+    10x faster: the catalogue is read at every start of mllint)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def load_rule_file(path: Path) -> RuleSpec:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = _safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise CatalogError(f"{path}: cannot read: {exc}") from exc
     except yaml.YAMLError as exc:

@@ -179,6 +179,9 @@ def _longest_prefix(code: str, prefixes: list[str]) -> int:
     return best
 
 
+_GLOB_CHARS = frozenset("*?[")
+
+
 def path_matches(rel: str, pattern: str) -> bool:
     """Glob match of a repo-relative posix path. A pattern without '/' also
     matches any single path component (like flake8's exclude); a pattern that
@@ -189,6 +192,10 @@ def path_matches(rel: str, pattern: str) -> bool:
     pattern = pattern.rstrip("/")
     if pattern.startswith("./"):
         pattern = pattern[2:]
+    if "/" not in pattern and not _GLOB_CHARS.intersection(pattern) and pattern != ".":
+        # A plain name (all the default excludes): the same answer as the
+        # globs below, without ~10 fnmatch calls per file.
+        return pattern in rel.split("/")
     if fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(rel, pattern + "/*"):
         return True
     if "/" not in pattern:

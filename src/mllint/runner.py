@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import traceback
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -22,8 +23,8 @@ class FileResult:
     info: str | None = None  # e.g. "skipped: notebook kernel is R"
 
 
-def lint_file(path: str, config: Config) -> FileResult:
-    """Lint one file; never raises."""
+def lint_file(path: str, config: Config, data: bytes | None = None) -> FileResult:
+    """Lint one file (its `data` if already read); never raises."""
     from mllint.engine import INTERNAL_ERROR, lint_source, _source_error_finding
     from mllint.catalog import default_catalog
     from mllint.severity import Severity
@@ -32,7 +33,7 @@ def lint_file(path: str, config: Config) -> FileResult:
     catalog = default_catalog()
     try:
         try:
-            source = load_source(path)
+            source = load_source(path, data)
         except SourceError as err:
             if not config.is_enabled("ML000", path):
                 return FileResult(path)
@@ -50,6 +51,7 @@ def lint_file(path: str, config: Config) -> FileResult:
             end_line=1,
             end_col=0,
             severity=Severity.HIGH,
+            detail=traceback.format_exc(),
         )
         return FileResult(path, [f])
 
@@ -57,6 +59,18 @@ def lint_file(path: str, config: Config) -> FileResult:
 def _lint_chunk(args: tuple[list[str], Config, Callable[[str, Config], FileResult]]) -> list[FileResult]:
     paths, config, lint = args
     return [lint(p, config) for p in paths]
+
+
+def _prewarm() -> None:
+    """Import the rules and load the catalogue before the pool starts, so
+    forked workers inherit them instead of each loading them again."""
+    from mllint.catalog import default_catalog
+    from mllint.rules.base import registered_rules
+
+    import mllint.engine  # noqa: F401
+
+    default_catalog()
+    registered_rules()
 
 
 def default_jobs() -> int:
@@ -72,10 +86,28 @@ def lint_files(
     jobs: int | None = None,
     on_done: Callable[[FileResult], None] | None = None,
     lint: Callable[[str, Config], FileResult] | None = None,
+    cheap: Callable[[str], bool] | None = None,
 ) -> list[FileResult]:
+    """Results in the order of `paths`. `cheap(path)` True means the file is
+    answered without analysis (a cache hit): such files are done here, and a
+    pool is started only if enough expensive files remain."""
     files = [str(p) for p in paths]
     lint = lint or lint_file
     jobs = jobs or config.jobs or default_jobs()
+    if cheap is not None and jobs > 1 and len(files) >= PARALLEL_THRESHOLD:
+        quick = [p for p in files if cheap(p)]
+        if quick:
+            quick_set = set(quick)
+            rest = [p for p in files if p not in quick_set]
+            by_path = {}
+            for p in quick:
+                r = lint(p, config)
+                by_path[p] = r
+                if on_done:
+                    on_done(r)
+            for p, r in zip(rest, lint_files(rest, config, jobs, on_done, lint)):
+                by_path[p] = r
+            return [by_path[p] for p in files]
     results: list[FileResult] = []
     if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
         for p in files:
@@ -84,10 +116,12 @@ def lint_files(
             if on_done:
                 on_done(r)
         return results
-    # Chunks big enough to amortise pickling, small enough to balance load.
-    size = max(4, min(64, len(files) // (jobs * 8) or 4))
+    # Chunks big enough to amortise pickling, small enough that the last
+    # ones do not leave a worker idle: about 16 per worker, 2..32 files each.
+    size = max(2, min(32, len(files) // (jobs * 16)))
     chunks = [files[i : i + size] for i in range(0, len(files), size)]
     done: set[str] = set()
+    _prewarm()
     try:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             for chunk_results in pool.map(_lint_chunk, [(c, config, lint) for c in chunks]):

@@ -1,0 +1,1 @@
+"""mllint's reproducible benchmark against its peers (`make bench`)."""
