@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from collections.abc import Sequence
 from pathlib import Path
 
 

@@ -261,9 +261,10 @@ class SemanticModel:
         return self._facts[name]
 
 
-def call_name(call: ast.Call) -> str | None:
-    """The syntactic name of a call's target: `a.b.c(...)` -> "a.b.c"."""
-    node = call.func
+def dotted_name(node: ast.AST | None) -> str | None:
+    """The syntactic dotted name of a Name/Attribute chain: `self.model.encoder`
+    -> "self.model.encoder"; None for anything else. (No import resolution:
+    see `SemanticModel.qualname` for that.)"""
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -272,6 +273,11 @@ def call_name(call: ast.Call) -> str | None:
         parts.append(node.id)
         return ".".join(reversed(parts))
     return None
+
+
+def call_name(call: ast.Call) -> str | None:
+    """The syntactic name of a call's target: `a.b.c(...)` -> "a.b.c"."""
+    return dotted_name(call.func)
 
 
 def keyword(call: ast.Call, name: str) -> ast.keyword | None:

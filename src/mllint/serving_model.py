@@ -24,6 +24,7 @@ known framework is only taken as a route when it looks like one
 """
 
 from __future__ import annotations
+from mllint.semantic import dotted_name as _dotted, kwarg_value as _kw  # shared helpers
 
 import ast
 from collections.abc import Iterable, Iterator
@@ -830,27 +831,9 @@ def _text(node: ast.AST) -> str:
     return ast.unparse(node)
 
 
-def _dotted(node: ast.AST) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
-
-
 def _const_str(node: ast.AST | None) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
-    return None
-
-
-def _kw(call: ast.Call, name: str) -> ast.AST | None:
-    for k in call.keywords:
-        if k.arg == name:
-            return k.value
     return None
 
 

@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from mllint.semantic import dotted_name as dotted  # shared helper
 from mllint.inference import call_qual, infer_type, kind_of_qualname
 from mllint.semantic import BUILTIN_NAMES
 
@@ -62,18 +63,6 @@ _VALIDATION_RE = re.compile(
 FRAMEWORK_EVAL_HOOKS = frozenset(
     {"validation_step", "test_step", "predict_step", "validation_epoch_end", "on_validation_epoch_end", "test_epoch_end"}
 )
-
-
-def dotted(node: ast.AST | None) -> str | None:
-    """`self.model.encoder` -> "self.model.encoder"; None for anything else."""
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
 
 
 def is_validation_function(func: ast.AST | None) -> bool:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ast
 
+from mllint.semantic import kwarg_value as _kw, dotted_name as _dotted  # shared helpers
 from mllint.rules.base import Rule, register
-from mllint.semantic import keyword
 
 FAIRNESS_PREFIXES = ("fairlearn.", "aif360.", "responsibleai.", "raiwidgets.", "fairness_indicators.", "tensorflow_model_analysis.")
 # Calls that keep the columns of their first argument.
@@ -190,19 +190,3 @@ class ProtectedAttributeFeature(Rule):
                 f"(in the features `{ast.unparse(X)}`, line {line}) and no fairness metric is computed in this module: "
                 "measure per-group performance (e.g. fairlearn `MetricFrame`) or drop the column if its use is not justified.",
             )
-
-
-def _kw(call: ast.Call, name: str) -> ast.AST | None:
-    kw = keyword(call, name)
-    return kw.value if kw is not None else None
-
-
-def _dotted(node: ast.AST) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from mllint.semantic import kwarg_value as _kw  # shared helpers
 from mllint.entrypoint import entry_kind, program_noun
 from mllint.fixbuilders import add_keyword
 from mllint.inference import PANDAS_TAGS, infer_type
@@ -162,11 +163,6 @@ class RandomStateUnset(Rule):
             f"pass `random_state={seed}` (or your project's seed).",
             fix,
         )
-
-
-def _kw(call: ast.Call, name: str) -> ast.AST | None:
-    kw = keyword(call, name)
-    return kw.value if kw is not None else None
 
 
 # --- shared helpers for ML101/ML103/ML104 -----------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
+from mllint.semantic import kwarg_value as _kw  # shared helpers
 from mllint.fixbuilders import add_keyword, replace_node
 from mllint.rules.base import Rule, register
 from mllint.semantic import has_star_kwargs, is_false, is_true, keyword
@@ -156,11 +157,6 @@ class UnsafeDeserialization(Rule):
             if hit:
                 return h.label, min(hit)
         return None
-
-
-def _kw(call: ast.Call, name: str) -> ast.AST | None:
-    kw = keyword(call, name)
-    return kw.value if kw is not None else None
 
 
 # --- ML602 -------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+from mllint.semantic import kwarg_value as _kw, dotted_name as _dotted  # shared helpers
 from mllint.fixbuilders import add_keyword
 from mllint.rules.base import Rule, register
 from mllint.semantic import has_star_kwargs, is_none, keyword
@@ -229,11 +230,6 @@ class UnboundedTimeout(Rule):
         self.report("ML501", node, message, fix)
 
 
-def _kw(call: ast.Call, name: str) -> ast.AST | None:
-    kw = keyword(call, name)
-    return kw.value if kw is not None else None
-
-
 # --- shared helpers for handler rules ---------------------------------------------
 
 
@@ -417,17 +413,6 @@ class MissingDriftMonitoring(Rule):
             if is_monitoring_call(res.qualname(target), _dotted(target), hooks):
                 return True
         return False
-
-
-def _dotted(node: ast.AST) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
 
 
 # --- ML505 -------------------------------------------------------------------
