@@ -23,6 +23,8 @@ Safe fixes apply with `--fix`; unsafe ones also need `--unsafe-fixes`.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import ast
 import codecs
 import difflib
@@ -163,15 +165,15 @@ class _Validator:
 # Documents: where edits land (a Python file, or the cells of a notebook)
 # ---------------------------------------------------------------------------
 
-class _Document:
+class _Document(ABC):
     """One version of a file: maps a Fix to text spans per segment and
     renders a set of accepted spans to new file bytes (None if invalid)."""
 
-    def spans(self, fix: Fix) -> list[tuple[int, Span]] | None:
-        raise NotImplementedError
+    @abstractmethod
+    def spans(self, fix: Fix) -> list[tuple[int, Span]] | None: ...
 
-    def render(self, edits: dict[int, list[Span]]) -> tuple[bytes | None, str]:
-        raise NotImplementedError
+    @abstractmethod
+    def render(self, edits: dict[int, list[Span]]) -> tuple[bytes | None, str]: ...
 
 
 class _PythonDocument(_Document):
