@@ -149,3 +149,19 @@ def test_semantic_model_scopes() -> None:
     assert sem.lookup("np").kind == "param"
     sem.pop_scope()
     assert sem.lookup("np").qualname == "numpy"
+
+
+def test_exception_escaping_a_whole_file_becomes_ml001(tmp_path, monkeypatch) -> None:
+    import mllint.sources as sources
+    from mllint.runner import lint_file
+
+    p = tmp_path / "a.py"
+    p.write_text("x = 1\n")
+
+    def boom(*a, **k):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(sources, "load_source", boom)
+    [f] = lint_file(str(p), Config()).findings
+    assert f.code == "ML001" and "RuntimeError: disk on fire" in f.message
+    assert "Traceback" in f.detail and "disk on fire" in f.detail

@@ -52,19 +52,9 @@ def process_file(path: str, config: Config, opts: FileOptions) -> ProcessedFile:
     try:
         return _process(path, config, opts)
     except Exception as exc:  # last line of defence
-        from mllint.severity import Severity
+        from mllint.runner import file_internal_error
 
-        f = Finding(
-            code="ML001",
-            message=f"internal error while processing this file: {type(exc).__name__}: {exc}; please report it",
-            path=path,
-            line=1,
-            col=0,
-            end_line=1,
-            end_col=0,
-            severity=Severity.HIGH,
-        )
-        return ProcessedFile(path, [f])
+        return ProcessedFile(path, [file_internal_error(path, exc, "processing")])
 
 
 def _plain(path: str, config: Config, opts: FileOptions) -> ProcessedFile:

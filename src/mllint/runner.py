@@ -25,9 +25,8 @@ class FileResult:
 
 def lint_file(path: str, config: Config, data: bytes | None = None) -> FileResult:
     """Lint one file (its `data` if already read); never raises."""
-    from mllint.engine import INTERNAL_ERROR, lint_source, _source_error_finding
+    from mllint.engine import lint_source, _source_error_finding
     from mllint.catalog import default_catalog
-    from mllint.severity import Severity
     from mllint.sources import SourceError, load_source
 
     catalog = default_catalog()
@@ -42,18 +41,24 @@ def lint_file(path: str, config: Config, data: bytes | None = None) -> FileResul
             return FileResult(path, [], f"skipped: {source.skip_reason}")
         return FileResult(path, lint_source(source, config, catalog))
     except Exception as exc:  # last line of defence: never lose the run
-        f = Finding(
-            code=INTERNAL_ERROR,
-            message=f"internal error while linting this file: {type(exc).__name__}: {exc}; please report it",
-            path=path,
-            line=1,
-            col=0,
-            end_line=1,
-            end_col=0,
-            severity=Severity.HIGH,
-            detail=traceback.format_exc(),
-        )
-        return FileResult(path, [f])
+        return FileResult(path, [file_internal_error(path, exc, "linting")])
+
+
+def file_internal_error(path: str, exc: BaseException, doing: str) -> Finding:
+    """The ML001 finding for an exception that escaped a whole file's processing."""
+    from mllint.severity import Severity
+
+    return Finding(
+        code="ML001",
+        message=f"internal error while {doing} this file: {type(exc).__name__}: {exc}; please report it",
+        path=path,
+        line=1,
+        col=0,
+        end_line=1,
+        end_col=0,
+        severity=Severity.HIGH,
+        detail="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+    )
 
 
 def _lint_chunk(args: tuple[list[str], Config, Callable[[str, Config], FileResult]]) -> list[FileResult]:
