@@ -15,6 +15,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mllint.astwalk import CHILD_FIELDS_ALL, CHILD_FIELDS_LEAN, LEAF_BASES, child_fields
 from mllint.catalog import Catalog, default_catalog
 from mllint.config import Config
 from mllint.findings import Finding, Fix
@@ -176,24 +177,6 @@ def _semantic_hook(sem: SemanticModel, node: ast.AST) -> None:
                 sem.on_target(item.optional_vars, "with", node)
 
 
-# Fields that never hold a child node; leaf node kinds the walk can skip.
-_SCALAR_FIELDS = frozenset(
-    {"id", "attr", "name", "arg", "asname", "module", "level", "kind", "type_comment", "is_async", "conversion"}
-)
-_LEAF_FIELDS = frozenset({"ctx", "op", "ops"})
-_LEAF_BASES = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
-_CHILD_FIELDS_LEAN: dict[type, tuple[str, ...]] = {}
-_CHILD_FIELDS_ALL: dict[type, tuple[str, ...]] = {}
-
-
-def _child_fields(t: type, lean: bool) -> tuple[str, ...]:
-    """The fields of node type `t` that can hold child nodes, in order."""
-    if t is ast.Constant:
-        return ()
-    skip = _SCALAR_FIELDS | _LEAF_FIELDS if lean else _SCALAR_FIELDS
-    return tuple(f for f in getattr(t, "_fields", ()) if f not in skip)
-
-
 def run_rules(ctx: Context, rule_classes: list[type[Rule]]) -> None:
     """The single walk. Iterative (no recursion limit on deep expressions)."""
     rules: list[Rule] = []
@@ -213,8 +196,8 @@ def run_rules(ctx: Context, rule_classes: list[type[Rule]]) -> None:
     # Contexts (Load/Store) and operators are leaves nobody asks for: skip
     # them unless a rule does. Children come from a per-type field list
     # (much cheaper than ast.iter_child_nodes' generators).
-    lean = not any(issubclass(t, _LEAF_BASES) for t in dispatch)
-    fields_of = _CHILD_FIELDS_LEAN if lean else _CHILD_FIELDS_ALL
+    lean = not any(issubclass(t, LEAF_BASES) for t in dispatch)
+    fields_of = CHILD_FIELDS_LEAN if lean else CHILD_FIELDS_ALL
     # One dict lookup per node: type -> (semantic hook?, handlers, opens a scope?, child fields).
     plans: dict[type, tuple[bool, list[tuple[Rule, object]] | None, bool, tuple[str, ...]]] = {}
     semantic_types = frozenset(_SEMANTIC_TYPES)
@@ -235,7 +218,7 @@ def run_rules(ctx: Context, rule_classes: list[type[Rule]]) -> None:
         if plan is None:
             fields = fields_of.get(t)
             if fields is None:
-                fields = fields_of[t] = _child_fields(t, lean)
+                fields = child_fields(t, lean)
             plan = plans[t] = (t in semantic_types, dispatch.get(t) or None, t in scope_types, fields)
         semantic, handlers, scope, fields = plan
         if semantic:

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 import builtins
 
+from mllint.astwalk import subtree
 from mllint.dataflow.imports import ML_PACKAGES, import_map, resolve, uses_ml_packages
 
 EMPTY: frozenset = frozenset()
@@ -443,50 +444,13 @@ def selects_among(tree: ast.Module, names: frozenset) -> bool:
     return bool(names) and not names.isdisjoint(selected_names(tree))
 
 
-# Fields that never hold a child node that matters to `_subtree` users
-# (identifiers, flags, and the operator / context leaves).
-_NO_CHILD_FIELDS = frozenset(
-    {"id", "attr", "name", "arg", "asname", "module", "level", "kind", "type_comment", "is_async", "conversion", "ctx", "op", "ops"}
-)
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {ast.Constant: ()}
-
-
-def _subtree(root: ast.AST) -> list[ast.AST]:
-    """The nodes under `root` (itself included), in no particular order,
-    operator and context leaves left out: what `ast.walk` yields, much faster
-    (no generators; each node type's child fields are looked up once)."""
-    out: list[ast.AST] = []
-    stack = [root]
-    pop, push, add = stack.pop, stack.append, out.append
-    AST = ast.AST
-    fields_of = _CHILD_FIELDS
-    while stack:
-        node = pop()
-        add(node)
-        t = node.__class__
-        fields = fields_of.get(t)
-        if fields is None:
-            fields = fields_of[t] = tuple(f for f in t._fields if f not in _NO_CHILD_FIELDS)
-        for f in fields:
-            v = getattr(node, f, None)
-            if v is None:
-                continue
-            if v.__class__ is list:
-                for x in v:
-                    if isinstance(x, AST):
-                        push(x)
-            elif isinstance(v, AST):
-                push(v)
-    return out
-
-
 def selected_names(tree: ast.Module) -> frozenset:
     """Every name that is compared with <, >, <=, >= or ranked by a SELECT_CALLS
     call anywhere in the module: one walk, so asking `selects_among` for many
     name sets stays linear (it used to walk the module once per question)."""
     sel = SelectedNames()
     add = sel.add
-    for node in _subtree(tree):
+    for node in subtree(tree):
         add(node)
     return frozenset(sel.names)
 
@@ -504,7 +468,7 @@ class SelectedNames:
 
     def _mentioned(self, node: ast.AST) -> None:
         Name = ast.Name
-        self.names.update(n.id for n in _subtree(node) if n.__class__ is Name)  # type: ignore[attr-defined]
+        self.names.update(n.id for n in subtree(node) if n.__class__ is Name)  # type: ignore[attr-defined]
 
     def add(self, node: ast.AST) -> None:
         t = node.__class__
