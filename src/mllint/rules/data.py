@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from mllint.fixbuilders import replace_node
-from mllint.inference import PANDAS_TAGS, call_qual, infer_type, ndim
+from mllint.inference import COPY_RETURNING_EDITS, PANDAS_TAGS, call_qual, infer_type, ndim
 from mllint.rules.base import Rule, register
 from mllint.semantic import has_star_kwargs, is_true, keyword
 
@@ -152,43 +152,7 @@ class ChainedAssignment(Rule):
 
 # --- ML403 -------------------------------------------------------------------
 
-DISCARD_PANDAS = frozenset(
-    {
-        "dropna",
-        "fillna",
-        "drop",
-        "drop_duplicates",
-        "replace",
-        "rename",
-        "reset_index",
-        "set_index",
-        "sort_values",
-        "sort_index",
-        "astype",
-        "assign",
-        "reindex",
-        "round",
-        "clip",
-        "interpolate",
-        "ffill",
-        "bfill",
-        "where",
-        "mask",
-        "abs",
-        "rename_axis",
-        "add_prefix",
-        "add_suffix",
-        "droplevel",
-        "merge",
-        "join",
-        "set_axis",
-        "convert_dtypes",
-        "infer_objects",
-        "transpose",
-        "explode",
-        "query",
-    }
-)
+DISCARD_PANDAS = COPY_RETURNING_EDITS | frozenset({"join", "merge", "set_axis", "transpose"})
 DISCARD_NDARRAY = frozenset({"astype", "reshape", "flatten", "ravel", "copy", "round", "clip", "transpose", "squeeze"})
 DISCARD_FUNCS = frozenset({"numpy.append", "numpy.delete", "numpy.insert", "pandas.concat"})
 
