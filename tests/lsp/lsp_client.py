@@ -16,6 +16,17 @@ from pytest_lsp.client import DEFAULT_CLIENT_FEATURES
 
 SERVER = [sys.executable, "-m", "mllint", "server"]
 
+# A document with findings of several severities (ML604 high, ML405 low, ...).
+YAML = """\
+import yaml
+import pandas as pd
+
+with open("train.yaml") as fh:
+    config = yaml.load(fh, Loader=yaml.FullLoader)
+df = pd.read_csv("features.csv")
+X = df[["f1", "f2"]].values
+"""
+
 
 def recording_client() -> LanguageClient:
     """pytest-lsp's test client, also keeping every publishDiagnostics (with

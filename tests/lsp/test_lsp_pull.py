@@ -9,21 +9,10 @@ from pathlib import Path
 import pytest
 import pytest_lsp
 from lsprotocol import types
-from lsp_client import CONFIG
+from lsp_client import CONFIG, YAML
 from pytest_lsp import LanguageClient
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-YAML = """\
-import yaml
-import pandas as pd
-
-with open("train.yaml") as fh:
-    config = yaml.load(fh, Loader=yaml.FullLoader)
-df = pd.read_csv("features.csv")
-X = df[["f1", "f2"]].values
-"""
-
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory) -> Path:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import pytest_lsp
 from lsprotocol import types
-from lsp_client import CONFIG, apply_edits, edits_of, wait_for, wait_version
+from lsp_client import CONFIG, apply_edits, edits_of, wait_for, wait_version, YAML
 from pytest_lsp import LanguageClient
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -19,17 +19,6 @@ from sklearn.model_selection import train_test_split
 
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2)
 """
-
-YAML = """\
-import yaml
-import pandas as pd
-
-with open("train.yaml") as fh:
-    config = yaml.load(fh, Loader=yaml.FullLoader)
-df = pd.read_csv("features.csv")
-X = df[["f1", "f2"]].values
-"""
-
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory) -> Path:
