@@ -177,6 +177,59 @@ def _semantic_hook(sem: SemanticModel, node: ast.AST) -> None:
                 sem.on_target(item.optional_vars, "with", node)
 
 
+class _Dispatch:
+    """Which rules see which node: per type, and for calls also per callee
+    name and keyword (rules with a call filter, see `Rule.call_names`).
+    Handlers always run in rule order."""
+
+    def __init__(self, rules: list[Rule]):
+        self.by_type: dict[type, list[tuple[Rule, object]]] = {}
+        # Calls: filtered rules by callee key / keyword, as (rule index, handler).
+        self.call_all: list[tuple[int, tuple[Rule, object]]] = []
+        self.call_names: dict[str, list[tuple[int, tuple[Rule, object]]]] = {}
+        self.call_keywords: dict[str, list[tuple[int, tuple[Rule, object]]]] = {}
+        self._merged: dict[str | None, list[tuple[Rule, object]]] = {}
+        for i, rule in enumerate(rules):
+            h = (rule, rule.visit)
+            for t in rule.nodes:
+                if t is ast.Call:
+                    if rule.call_names is None:
+                        self.call_all.append((i, h))
+                    else:
+                        for n in rule.call_names:
+                            self.call_names.setdefault(n, []).append((i, h))
+                        for k in rule.call_keywords:
+                            self.call_keywords.setdefault(k, []).append((i, h))
+                else:
+                    self.by_type.setdefault(t, []).append(h)
+        self.filtered_calls = bool(self.call_names or self.call_keywords)
+        if self.call_all and not self.filtered_calls:
+            self.by_type[ast.Call] = [h for _, h in self.call_all]
+
+    def for_call(self, key: str | None, keywords: list[ast.keyword]) -> list[tuple[Rule, object]]:
+        extra_kw = None
+        if keywords and self.call_keywords:
+            for kw in keywords:
+                hs = self.call_keywords.get(kw.arg)  # type: ignore[arg-type]
+                if hs:
+                    extra_kw = (extra_kw or []) + hs
+        if extra_kw is None:
+            merged = self._merged.get(key)
+            if merged is None:
+                merged = self._merged[key] = self._merge(self.call_names.get(key, []) if key is not None else [])
+            return merged
+        return self._merge((self.call_names.get(key, []) if key is not None else []) + extra_kw)
+
+    def _merge(self, extra: list[tuple[int, tuple[Rule, object]]]) -> list[tuple[Rule, object]]:
+        seen: set[int] = set()
+        out = []
+        for i, h in sorted(self.call_all + extra, key=lambda ih: ih[0]):
+            if i not in seen:
+                seen.add(i)
+                out.append(h)
+        return out
+
+
 def run_rules(ctx: Context, rule_classes: list[type[Rule]]) -> None:
     """The single walk. Iterative (no recursion limit on deep expressions)."""
     rules: list[Rule] = []
@@ -185,23 +238,22 @@ def run_rules(ctx: Context, rule_classes: list[type[Rule]]) -> None:
             rules.append(rc(ctx))
         except Exception as exc:  # a broken rule must not stop the run
             _internal_error(ctx, rc, exc, None)
-    dispatch: dict[type, list[tuple[Rule, object]]] = {}
-    for rule in rules:
-        for t in rule.nodes:
-            dispatch.setdefault(t, []).append((rule, rule.visit))
+    table = _Dispatch(rules)
     broken: set[int] = set()
     sem = ctx.semantic
+    callee_key = sem.callee_key
     anc = ctx.ancestors
     scope_depths: list[int] = []
     # Contexts (Load/Store) and operators are leaves nobody asks for: skip
     # them unless a rule does. Children come from a per-type field list
     # (much cheaper than ast.iter_child_nodes' generators).
-    lean = not any(issubclass(t, LEAF_BASES) for t in dispatch)
+    lean = not any(issubclass(t, LEAF_BASES) for t in table.by_type)
     fields_of = CHILD_FIELDS_LEAN if lean else CHILD_FIELDS_ALL
     # One dict lookup per node: type -> (semantic hook?, handlers, opens a scope?, child fields).
     plans: dict[type, tuple[bool, list[tuple[Rule, object]] | None, bool, tuple[str, ...]]] = {}
     semantic_types = frozenset(_SEMANTIC_TYPES)
     scope_types = frozenset(SCOPE_NODES)
+    Call = ast.Call
     stack: list[tuple[ast.AST, int]] = [(ctx.tree, 0)]
     pop = stack.pop
     push = stack.append
@@ -219,21 +271,23 @@ def run_rules(ctx: Context, rule_classes: list[type[Rule]]) -> None:
             fields = fields_of.get(t)
             if fields is None:
                 fields = child_fields(t, lean)
-            plan = plans[t] = (t in semantic_types, dispatch.get(t) or None, t in scope_types, fields)
+            plan = plans[t] = (t in semantic_types, table.by_type.get(t) or None, t in scope_types, fields)
         semantic, handlers, scope, fields = plan
         if semantic:
             _semantic_hook(sem, node)
+        if t is Call and table.filtered_calls:
+            handlers = table.for_call(callee_key(node.func), node.keywords)  # type: ignore[attr-defined]
         if handlers:
             for rule, visit in handlers:
+                if id(rule) in broken:
+                    continue  # broke earlier on this node
                 try:
                     visit(node)  # type: ignore[operator]
                 except Exception as exc:
                     broken.add(id(rule))
                     _internal_error(ctx, type(rule), exc, node)
-                    # Drop the rule from every dispatch list (this node's
-                    # remaining handlers still run from the old list).
-                    for k, hs in dispatch.items():
-                        dispatch[k] = [h for h in hs if h[0] is not rule]
+                    # Drop the rule from every dispatch table.
+                    table = _Dispatch([r for r in rules if id(r) not in broken])
                     plans.clear()
         anc.append(node)
         if scope:

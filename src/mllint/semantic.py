@@ -63,6 +63,9 @@ class SemanticModel:
         self.scopes: list[Scope] = [self.module_scope]
         # Every import seen anywhere (qualified targets), for quick "uses X?" checks.
         self.imported: set[str] = set()
+        # Local names ever bound to an import (in any scope): `callee_key`
+        # only looks up these.
+        self.import_locals: set[str] = set()
         # Function/class definitions by name at module level (for call graphs).
         self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         self.classes: dict[str, ast.ClassDef] = {}
@@ -103,6 +106,8 @@ class SemanticModel:
     def bind(self, name: str, binding: Binding) -> None:
         self.scopes[-1].bindings[name] = binding
         self._qcache.clear()
+        if binding.kind == "import":
+            self.import_locals.add(name)
 
     def lookup(self, name: str) -> Binding | None:
         scopes = self.scopes
@@ -232,6 +237,23 @@ class SemanticModel:
         if attrs:
             return base + "." + ".".join(reversed(attrs))
         return base
+
+    def callee_key(self, func: ast.AST) -> str | None:
+        """The last name of a call's target, for the engine's call filters:
+        `x.fit` -> "fit"; a plain name -> the imported name behind an alias
+        (`from numpy.random import rand as r`: `r` -> "rand"), else itself;
+        None for anything else (`f()()`, `x[0]()`)."""
+        t = type(func)
+        if t is ast.Attribute:
+            return func.attr  # type: ignore[attr-defined]
+        if t is ast.Name:
+            name = func.id  # type: ignore[attr-defined]
+            if name in self.import_locals:
+                b = self.lookup(name)
+                if b is not None and b.kind == "import" and b.qualname:
+                    return b.qualname.rpartition(".")[2]
+            return name
+        return None
 
     def call_qualname(self, call: ast.AST) -> str | None:
         if not isinstance(call, ast.Call):

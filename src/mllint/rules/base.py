@@ -31,6 +31,15 @@ _REGISTRY: list[type["Rule"]] = []
 class Rule:
     codes: ClassVar[tuple[str, ...]] = ()
     nodes: ClassVar[tuple[type[ast.AST], ...]] = ()
+    # Call filter (a rule that has ast.Call in `nodes`): when `call_names` is
+    # set, the engine passes a Call to `visit` only if its callee's last name
+    # is in it, or the call has a keyword argument named in `call_keywords`.
+    # The last name is the attribute (`x.fit(...)` -> "fit") or, for a plain
+    # name, the imported name behind an alias (`from numpy.random import rand
+    # as r; r()` -> "rand"). Calls of anything else (`f()()`, `x[0]()`) reach
+    # only unfiltered rules. None (the default): every call.
+    call_names: ClassVar[frozenset[str] | None] = None
+    call_keywords: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, ctx: "Context"):
         self.ctx = ctx
