@@ -244,6 +244,9 @@ INPLACE_METHODS = frozenset(
 class InplaceArgument(Rule):
     codes = ("ML404",)
     nodes = (ast.Call,)
+    # Only a call with `inplace=` can be reported (see `visit`).
+    call_names = frozenset[str]()
+    call_keywords = frozenset({"inplace"})
 
     def visit(self, node: ast.Call) -> None:  # type: ignore[override]
         func = node.func
@@ -300,12 +303,14 @@ class ValuesAttribute(Rule):
 # --- ML406 -------------------------------------------------------------------
 
 _TYPED_READ = frozenset({"pandas.read_csv", "pandas.read_table", "pandas.read_excel"})
+_TYPED_READ_NAMES = frozenset(q.rpartition(".")[2] for q in _TYPED_READ)
 
 
 @register
 class UntypedRead(Rule):
     codes = ("ML406",)
     nodes = (ast.Call,)
+    call_names = _TYPED_READ_NAMES
 
     def visit(self, node: ast.Call) -> None:  # type: ignore[override]
         q = call_qual(self.ctx.semantic, node)
@@ -331,6 +336,7 @@ _KEY_ARGS = ("on", "left_on", "right_on", "left_index", "right_index")
 class ImplicitMerge(Rule):
     codes = ("ML407",)
     nodes = (ast.Call,)
+    call_names = frozenset({"merge", "join"})  # `pandas.merge` and the `.merge`/`.join` methods
 
     def visit(self, node: ast.Call) -> None:  # type: ignore[override]
         sem = self.ctx.semantic
@@ -371,6 +377,7 @@ class ImplicitMerge(Rule):
 class RowIteration(Rule):
     codes = ("ML408",)
     nodes = (ast.For, ast.AsyncFor, ast.comprehension, ast.Call)
+    call_names = frozenset({"apply"})  # calls: only `.apply(..., axis=1)`
 
     def visit(self, node: ast.AST) -> None:
         sem = self.ctx.semantic
@@ -458,6 +465,7 @@ class EmptyColumnMisinit(Rule):
 class DotForMatmul(Rule):
     codes = ("ML410",)
     nodes = (ast.Call,)
+    call_names = frozenset({"dot"})  # `numpy.dot` and the `.dot` method
 
     def visit(self, node: ast.Call) -> None:  # type: ignore[override]
         sem = self.ctx.semantic

@@ -277,6 +277,8 @@ _SUBPROCESS = frozenset(
         "os.system",
     }
 )
+# Last names of the calls `_command_of_call` reads (`get_ipython().system`/`.run_line_magic` too).
+_COMMAND_CALL_NAMES = frozenset(q.rpartition(".")[2] for q in _SUBPROCESS) | {"system", "run_line_magic"}
 
 
 def _const_str(node: ast.AST) -> str | None:
@@ -326,6 +328,7 @@ def _command_of_call(ctx, call: ast.Call) -> str | None:
 class UnpinnedNotebookInstall(Rule):
     codes = ("ML108",)
     nodes = (ast.Call,)
+    call_names = _COMMAND_CALL_NAMES
 
     def __init__(self, ctx):
         super().__init__(ctx)

@@ -38,6 +38,8 @@ PICKLE_LOADERS = {
 KERAS_LOADERS = frozenset(
     {"keras.models.load_model", "keras.saving.load_model", "tensorflow.keras.models.load_model", "tf_keras.models.load_model"}
 )
+# Last names of everything ML601 matches (`numpy.load`, `pickle.Unpickler().load`: "load").
+DESERIALIZER_NAMES = frozenset(q.rpartition(".")[2] for q in (*PICKLE_LOADERS, *KERAS_LOADERS)) | {"load"}
 # Per-request sources of bytes (attribute names on a request object).
 REQUEST_ATTRS = frozenset({"files", "data", "body", "get_data", "stream", "form", "json", "get_json", "FILES", "POST", "content", "read", "file"})
 NOT_REQUEST_PARAMS = frozenset({"self", "cls", "background_tasks", "context", "ctx"})
@@ -88,6 +90,7 @@ def _request_tainted(sm: ServingModel, info: FuncInfo, sem) -> set[str]:
 class UnsafeDeserialization(Rule):
     codes = ("ML601",)
     nodes = (ast.Call,)
+    call_names = DESERIALIZER_NAMES
 
     def __init__(self, ctx):
         super().__init__(ctx)
@@ -166,6 +169,7 @@ class UnsafeDeserialization(Rule):
 class TorchLoadUnsafe(Rule):
     codes = ("ML602",)
     nodes = (ast.Call,)
+    call_names = frozenset({"load"})  # torch.load, torch.serialization.load
 
     def visit(self, node: ast.Call) -> None:  # type: ignore[override]
         if self.ctx.semantic.call_qualname(node) not in ("torch.load", "torch.serialization.load"):
@@ -193,6 +197,9 @@ class TorchLoadUnsafe(Rule):
 class TrustRemoteCode(Rule):
     codes = ("ML603",)
     nodes = (ast.Call, ast.Dict)
+    # Calls: only `trust_remote_code=` matters (a `**{...}` dict is an ast.Dict).
+    call_names = frozenset[str]()
+    call_keywords = frozenset({"trust_remote_code"})
 
     def visit(self, node: ast.AST) -> None:
         if isinstance(node, ast.Call):
@@ -228,12 +235,14 @@ YAML_ALWAYS_UNSAFE = {
     "yaml.full_load_all": "safe_load_all",
 }
 YAML_LOADER_CALLS = {"yaml.load": "safe_load", "yaml.load_all": "safe_load_all"}
+YAML_CALL_NAMES = frozenset(q.rpartition(".")[2] for q in (*YAML_ALWAYS_UNSAFE, *YAML_LOADER_CALLS))
 
 
 @register
 class UnsafeYamlLoad(Rule):
     codes = ("ML604",)
     nodes = (ast.Call,)
+    call_names = YAML_CALL_NAMES
 
     def visit(self, node: ast.Call) -> None:  # type: ignore[override]
         q = self.ctx.semantic.call_qualname(node)
@@ -304,6 +313,9 @@ ML_SERVICE_PREFIXES = (
 )
 CREDENTIAL_KWARGS = frozenset({"token", "api_key", "use_auth_token", "hf_token", "access_token", "auth_token", "api_token", "password"})
 TRACKING_URI_CALLS = frozenset({"mlflow.set_tracking_uri", "mlflow.set_registry_uri", "mlflow.MlflowClient", "mlflow.tracking.MlflowClient"})
+# Calls ML605 looks at: `wandb.login`, the tracking-URI calls, and any call
+# passing a credential keyword (service calls are matched by prefix).
+CREDENTIAL_CALL_NAMES = frozenset(q.rpartition(".")[2] for q in ("wandb.login", *TRACKING_URI_CALLS))
 
 
 def is_placeholder(value: str) -> bool:
@@ -336,6 +348,8 @@ def token_kind(value: str) -> str | None:
 class HardCodedCredential(Rule):
     codes = ("ML605",)
     nodes = (ast.Constant, ast.Call, ast.Assign)
+    call_names = CREDENTIAL_CALL_NAMES
+    call_keywords = CREDENTIAL_KWARGS
 
     def __init__(self, ctx):
         super().__init__(ctx)
@@ -421,6 +435,8 @@ class HardCodedCredential(Rule):
 class SafetensorsDisabled(Rule):
     codes = ("ML606",)
     nodes = (ast.Call,)
+    call_names = frozenset[str]()  # only calls passing one of the two keywords
+    call_keywords = frozenset({"use_safetensors", "safe_serialization"})
 
     def visit(self, node: ast.Call) -> None:  # type: ignore[override]
         for name in ("use_safetensors", "safe_serialization"):
