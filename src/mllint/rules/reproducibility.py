@@ -126,6 +126,8 @@ SKLEARN_RANDOM = frozenset(
 # Randomness only with shuffle=True.
 SKLEARN_SHUFFLE_ONLY = frozenset({"KFold", "StratifiedKFold", "StratifiedGroupKFold"})
 RANDOM_PACKAGES = ("sklearn.", "imblearn.")
+# ML102's call filter: the short names `sklearn_random_callable` accepts.
+SKLEARN_RANDOM_NAMES = SKLEARN_RANDOM | SKLEARN_SHUFFLE_ONLY
 
 
 def sklearn_random_callable(qualname: str | None) -> str | None:
@@ -142,6 +144,7 @@ def sklearn_random_callable(qualname: str | None) -> str | None:
 class RandomStateUnset(Rule):
     codes = ("ML102",)
     nodes = (ast.Call,)
+    call_names = SKLEARN_RANDOM_NAMES
 
     def visit(self, node: ast.Call) -> None:  # type: ignore[override]
         short = sklearn_random_callable(self.ctx.semantic.call_qualname(node))
@@ -671,6 +674,7 @@ _GENERATOR_EQUIVALENT = {
 class LegacyGlobalRng(Rule):
     codes = ("ML105",)
     nodes = (ast.Call,)
+    call_names = NUMPY_LEGACY  # `numpy.random.<fn>` only
 
     def __init__(self, ctx):
         super().__init__(ctx)
@@ -731,6 +735,16 @@ _LOAD_DATASET = frozenset({"datasets.load_dataset", "datasets.load.load_dataset"
 _TORCH_HUB_LOAD = frozenset({"torch.hub.load"})
 # Calls whose string argument names a local directory the module writes to.
 _SAVE_METHODS = frozenset({"save_pretrained", "save_model", "save_to_disk", "save"})
+# ML106's call filter: the last names of every loader above, `.from_pretrained`
+# and the save methods (calls with `output_dir=` also record a saved directory).
+_HUB_CALL_NAMES = (
+    frozenset(
+        q.rpartition(".")[2]
+        for q in (*_HUB_DOWNLOADS, *_HFAPI_DOWNLOADS, *_PIPELINES, *_SENTENCE_MODELS, *_LOAD_DATASET, *_TORCH_HUB_LOAD)
+    )
+    | {"from_pretrained"}
+    | _SAVE_METHODS
+)
 
 
 def _arg(call: ast.Call, pos: int | None, *names: str) -> ast.AST | None:
@@ -757,6 +771,8 @@ class UnpinnedPretrainedModel(Rule):
 
     codes = ("ML106",)
     nodes = (ast.Call,)
+    call_names = _HUB_CALL_NAMES
+    call_keywords = frozenset({"output_dir"})
 
     def __init__(self, ctx):
         super().__init__(ctx)

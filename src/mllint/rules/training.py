@@ -358,6 +358,7 @@ _TORCH_FAMILY = ("torch", "lightning", "pytorch_lightning", "transformers", "tim
 class ForwardCalledDirectly(Rule):
     codes = ("ML304",)
     nodes = (ast.Call,)
+    call_names = frozenset({"forward"})
 
     def visit(self, node: ast.Call) -> None:  # type: ignore[override]
         func = node.func
@@ -624,6 +625,8 @@ _LOG_FUNCS = frozenset(
         "tensorflow.experimental.numpy.log",
     }
 )
+# ML307's call filter: the last names of `_LOG_FUNCS`, and the `.log()` method.
+_LOG_CALL_NAMES = frozenset(q.rpartition(".")[2] for q in _LOG_FUNCS) | {"log"}
 _SUM_FUNCS = frozenset({"sum", "numpy.sum", "torch.sum", "tensorflow.reduce_sum", "tensorflow.math.reduce_sum"})
 
 
@@ -663,6 +666,7 @@ def _probability(sem, expr: ast.AST | None, depth: int = 0) -> str | None:
 class UnmaskedLog(Rule):
     codes = ("ML307",)
     nodes = (ast.Call,)
+    call_names = _LOG_CALL_NAMES
 
     def visit(self, node: ast.Call) -> None:  # type: ignore[override]
         sem = self.ctx.semantic
@@ -812,6 +816,10 @@ class HardCodedDevice(Rule):
     # Availability checks are calls (`torch.cuda.is_available()`), so Call
     # covers them; Attribute nodes are too numerous to subscribe to.
     nodes = (ast.Call, ast.Assign)
+    # Calls: availability checks, `.cuda()`, `torch.device(...)` /
+    # `torch.set_default_device(...)`, `.to("cuda")`, and `device=` / `map_location=`.
+    call_names = _AVAILABILITY | {"cuda", "device", "set_default_device", "to"}
+    call_keywords = frozenset({"device", "map_location"})
 
     def __init__(self, ctx):
         super().__init__(ctx)
@@ -939,6 +947,7 @@ SCALERS = frozenset(
 class UnscaledScaleSensitiveModel(Rule):
     codes = ("ML311",)
     nodes = (ast.Call, ast.BinOp)
+    call_names = SCALERS | SCALE_SENSITIVE  # `sklearn.<short>` only
 
     def __init__(self, ctx):
         super().__init__(ctx)
