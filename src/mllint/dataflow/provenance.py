@@ -1642,6 +1642,22 @@ class LeakageFacts:
         for u in a.uses:
             for k in self.heldout_keys(u.origins):
                 held_uses.setdefault(k, []).append(u)
+        # Indexes so each question below looks only at the events it can
+        # match (scanning every split per fit, every use per model fit, was
+        # quadratic in a long module): splits by the rows they split, uses by
+        # the fit they apply and by the model fits whose predictions they
+        # score. Each list keeps the order of the scan it replaces.
+        splits_by_origin: dict[object, list[Split]] = {}
+        for sp in splits:
+            for o in sp.inputs:
+                splits_by_origin.setdefault(o, []).append(sp)
+        uses_by_fit: dict[int, list[Use]] = {}
+        uses_by_model_fit: dict[int, list[Use]] = {}
+        for u in a.uses:
+            if u.fit is not None:
+                uses_by_fit.setdefault(id(u.fit), []).append(u)
+            for mf in {id(m): m for m in u.model_fits}.values():
+                uses_by_model_fit.setdefault(id(mf), []).append(u)
         done: set[tuple] = set()
 
         def add(code: str, node: ast.AST, kind: str, **kw) -> None:
@@ -1665,9 +1681,8 @@ class LeakageFacts:
                 continue
             if f.stat and f.id not in reached:
                 continue
-            for s in splits:
-                if not (s.inputs & inside):
-                    continue
+            sharing = {id(sp): sp for o in inside for sp in splits_by_origin.get(o, ())}
+            for s in sorted(sharing.values(), key=lambda sp: sp.seq):
                 uses = held_uses.get(s.key, [])
                 if not uses:
                     continue
@@ -1693,8 +1708,8 @@ class LeakageFacts:
             if held:
                 # ...and this fitted model is then scored on held-out rows (a final
                 # refit on every labelled row, after the evaluation, is fine)
-                later = [u for u in a.uses if u.fit is f and any(heldout(o) for o in u.origins)]
-                later += [u for u in a.uses if f in u.model_fits and any(heldout(o) for o in u.origins)]
+                later = [u for u in uses_by_fit.get(id(f), ()) if any(heldout(o) for o in u.origins)]
+                later += [u for u in uses_by_model_fit.get(id(f), ()) if any(heldout(o) for o in u.origins)]
                 if later:
                     keys = self.heldout_keys(held)
                     s = self.split_of_key(sorted(keys, key=str)[0]) if keys else None
@@ -1703,8 +1718,8 @@ class LeakageFacts:
             inside = {o for o in f.origins if not heldout(o)}
             if not inside:
                 continue
-            for u in a.uses:
-                if u.obj is not f.obj or u.fit is not f:
+            for u in uses_by_fit.get(id(f), ()):
+                if u.obj is not f.obj:
                     continue
                 for k in self.heldout_keys(u.origins):
                     s = self.split_of_key(k)
@@ -1798,7 +1813,8 @@ class LeakageFacts:
         a = self.a
         evals = [u for u in a.uses if u.is_eval]
         # ML207: the only metrics are on the training data
-        metric_evals = [u for u in evals if u.metric not in (None,) and u.node not in [c.node for c in a.cvs]]
+        cv_nodes = {id(c.node) for c in a.cvs}
+        metric_evals = [u for u in evals if u.metric not in (None,) and id(u.node) not in cv_nodes]
         def held_out_names() -> bool:
             # a walk of the whole module: only asked when the cheaper tests pass
             return any(isinstance(n, ast.Name) and HELD_OUT_NAME.search(n.id) for n in ast.walk(a.tree))
