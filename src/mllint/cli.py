@@ -302,6 +302,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     verbose = getattr(args, "verbose", False)
+    if args.command in ("check", "fix"):
+        from mllint.runner import tune_gc
+
+        tune_gc()
     try:
         return COMMANDS[args.command](args)
     except (ConfigError, CatalogError, UsageError) as exc:

@@ -557,6 +557,9 @@ def serve(tcp: bool = False, host: str = "127.0.0.1", port: int = 2087) -> int:
         level = "WARNING"
     logging.basicConfig(level=level, format="mllint-lsp %(levelname)s %(message)s")
     server = create_server()
+    from mllint.runner import tune_gc
+
+    tune_gc()
     if tcp:
         server.start_tcp(host, port)
     else:
