@@ -1,5 +1,5 @@
 """Time `mllint`'s per-file lint (all rules, no cache) on every file of a
-list, in one process, and write [{path, seconds, cpu, lines, size}] as JSON.
+list, in one process set up as `mllint check`'s is, and write [{path, seconds, cpu, lines, size}] as JSON.
 
     python bench/per_file.py files.txt out.json
 """
@@ -14,10 +14,11 @@ from pathlib import Path
 
 def main(list_file: str, out: str) -> int:
     from mllint.config import Config
-    from mllint.runner import _prewarm, lint_file
+    from mllint.runner import _prewarm, lint_file, tune_gc
     from mllint.sources import load_source
 
     _prewarm()
+    tune_gc()  # the collector settings of the `mllint check` process
     config = Config()
     paths = [p for p in Path(list_file).read_text(encoding="utf-8").splitlines() if p.strip()]
     rows = []
