@@ -142,3 +142,26 @@ def test_cli_process_tunes_the_collector() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["700", "70000", "True"]
+
+
+def test_name_predicate_is_asked_once_per_name() -> None:
+    asked: list[str] = []
+    seen: list[int] = []
+
+    class Pred(Rule):
+        codes = ("ML102",)
+        nodes = (ast.Call,)
+        call_names = frozenset({"seed"})
+
+        def wants_call(self, key):
+            asked.append(key)
+            return key.startswith(("lo", "ot"))
+
+        def visit(self, node):
+            seen.append(node.lineno)
+
+    text = TEXT + "load(g)\nother(2)\n"
+    ctx = Context(Source("t.py", text), ast.parse(text), Config(), default_catalog())
+    run_rules(ctx, [Pred])
+    assert seen == [6, 8, 15, 19, 20, 21]  # seed, load (x3), other (x2)
+    assert len(asked) == len(set(asked)) and "load" in asked and "seed" in asked

@@ -188,6 +188,8 @@ class _Dispatch:
         self.call_all: list[tuple[int, tuple[Rule, object]]] = []
         self.call_names: dict[str, list[tuple[int, tuple[Rule, object]]]] = {}
         self.call_keywords: dict[str, list[tuple[int, tuple[Rule, object]]]] = {}
+        # Filtered rules with a name predicate (`Rule.wants_call`).
+        self.call_predicates: list[tuple[int, tuple[Rule, object]]] = []
         self._merged: dict[str | None, list[tuple[Rule, object]]] = {}
         for i, rule in enumerate(rules):
             h = (rule, rule.visit)
@@ -200,9 +202,11 @@ class _Dispatch:
                             self.call_names.setdefault(n, []).append((i, h))
                         for k in rule.call_keywords:
                             self.call_keywords.setdefault(k, []).append((i, h))
+                        if type(rule).wants_call is not Rule.wants_call:
+                            self.call_predicates.append((i, h))
                 else:
                     self.by_type.setdefault(t, []).append(h)
-        self.filtered_calls = bool(self.call_names or self.call_keywords)
+        self.filtered_calls = bool(self.call_names or self.call_keywords or self.call_predicates)
         if self.call_all and not self.filtered_calls:
             self.by_type[ast.Call] = [h for _, h in self.call_all]
 
@@ -213,12 +217,20 @@ class _Dispatch:
                 hs = self.call_keywords.get(kw.arg)  # type: ignore[arg-type]
                 if hs:
                     extra_kw = (extra_kw or []) + hs
+        merged = self._merged.get(key)
+        if merged is None:
+            merged = self._merged[key] = self._merge(self._by_key(key))
         if extra_kw is None:
-            merged = self._merged.get(key)
-            if merged is None:
-                merged = self._merged[key] = self._merge(self.call_names.get(key, []) if key is not None else [])
             return merged
-        return self._merge((self.call_names.get(key, []) if key is not None else []) + extra_kw)
+        return self._merge(self._by_key(key) + extra_kw)
+
+    def _by_key(self, key: str | None) -> list[tuple[int, tuple[Rule, object]]]:
+        if key is None:
+            return []
+        hs = self.call_names.get(key, [])
+        if self.call_predicates:
+            hs = hs + [(i, h) for i, h in self.call_predicates if h[0].wants_call(key)]  # type: ignore[attr-defined]
+        return hs
 
     def _merge(self, extra: list[tuple[int, tuple[Rule, object]]]) -> list[tuple[Rule, object]]:
         seen: set[int] = set()

@@ -41,6 +41,14 @@ class Rule:
     call_names: ClassVar[frozenset[str] | None] = None
     call_keywords: ClassVar[frozenset[str]] = frozenset()
 
+    def wants_call(self, key: str) -> bool:
+        """With `call_names` set: also visit calls whose last name this
+        accepts, for names that cannot be listed (helpers recognised by the
+        look of their name, this module's own functions). Asked once per
+        distinct name per module; must depend only on the name and on what
+        the rule knew when it was created."""
+        return False
+
     def __init__(self, ctx: "Context"):
         self.ctx = ctx
 
