@@ -39,6 +39,8 @@ class Suppressions:
 def _comments(text: str):
     """Yield (line, comment_text) using the tokenizer, so '# noqa' inside a
     string is not a suppression. Falls back to a line scan if tokenizing fails."""
+    if "\r" in text:  # lines as Source counts them (a lone \r ends a line too)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
             if tok.type == tokenize.COMMENT:
@@ -49,10 +51,30 @@ def _comments(text: str):
                 yield i, line[line.index("#"):]
 
 
-def parse_suppressions(text: str) -> Suppressions:
+_NOQA_WORD = re.compile(r"noqa", re.IGNORECASE)
+
+
+def parse_suppressions(text: str, lines: set[int] | None = None) -> Suppressions:
+    """The suppressions of a module. With `lines` (the lines that have
+    findings), the tokenizer only runs when a `noqa` could apply to one of
+    them or to the whole file: most files with `noqa` comments (for other
+    tools) have none on a line mllint reports."""
     sup = Suppressions()
-    if "noqa" not in text and "NOQA" not in text.upper():
+    first = _NOQA_WORD.search(text)
+    if first is None:
         return sup
+    if lines is not None and "\r" not in text:
+        line_start = text.rfind("\n", 0, first.start()) + 1
+        if not FILE_NOQA_RE.search(text, line_start):
+            at = first.start()
+            line = text.count("\n", 0, at) + 1
+            for m in _NOQA_WORD.finditer(text, at):
+                line += text.count("\n", at, m.start())
+                at = m.start()
+                if line in lines:
+                    break
+            else:
+                return sup
     for line, comment in _comments(text):
         fm = FILE_NOQA_RE.match(comment)
         if fm:
