@@ -37,7 +37,9 @@ class Rule:
     # The last name is the attribute (`x.fit(...)` -> "fit") or, for a plain
     # name, the imported name behind an alias (`from numpy.random import rand
     # as r; r()` -> "rand"). Calls of anything else (`f()()`, `x[0]()`) reach
-    # only unfiltered rules. None (the default): every call.
+    # only unfiltered rules. None (the default): every call. A rule may set
+    # `self.call_names = None` in `__init__` to see every call of one module
+    # (the engine reads the instance's value).
     call_names: ClassVar[frozenset[str] | None] = None
     call_keywords: ClassVar[frozenset[str]] = frozenset()
 

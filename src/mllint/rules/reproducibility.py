@@ -22,13 +22,22 @@ from mllint.model_refs import (
 from mllint.randomness import (
     ALL_FRAMEWORKS,
     DATALOADERS,
+    DIRECT_SEEDERS,
+    KERAS_WEIGHTED_LAYERS,
     LABEL,
     NUMPY,
+    NUMPY_DRAWS,
     NUMPY_LEGACY,
     RANDOM,
     SEED_CALL,
+    STDLIB_DRAWS,
     TENSORFLOW,
+    TF_DRAWS,
     TORCH,
+    TORCH_DRAWS,
+    TORCH_INIT_DRAWS,
+    TORCH_WEIGHTED_LAYERS,
+    UMBRELLA_SEEDERS,
     Draw,
     configured_helper,
     enables_tf_determinism,
@@ -232,6 +241,150 @@ def _terminal_name(call: ast.Call) -> str | None:
     return None
 
 
+def _last_names(qualnames) -> frozenset[str]:
+    """The call-filter keys of qualified names: their last component (for an
+    instance method, `numpy.random.default_rng().integers` -> "integers")."""
+    return frozenset(q.rpartition(".")[2] for q in qualnames)
+
+
+# Packages whose transforms `is_random_augmentation` knows (the roots of the
+# qualified names it accepts): a module importing one of them sees every call
+# in UnseededRandomness, since an augmentation is recognised by its
+# qualified name, whatever the callee's last name (`aug = A.Compose(...);
+# aug(image=x)`, `T.RandomCrop(32)(img)`).
+_AUGMENT_ROOTS = frozenset({"torchvision", "torchaudio", "albumentations", "imgaug"})
+
+# Statements with statements inside, and where (match cases and except
+# handlers included).
+_BODY_FIELDS: dict[type, tuple[str, ...]] = {
+    ast.FunctionDef: ("body",),
+    ast.AsyncFunctionDef: ("body",),
+    ast.ClassDef: ("body",),
+    ast.If: ("body", "orelse"),
+    ast.For: ("body", "orelse"),
+    ast.AsyncFor: ("body", "orelse"),
+    ast.While: ("body", "orelse"),
+    ast.With: ("body",),
+    ast.AsyncWith: ("body",),
+    ast.Try: ("body", "handlers", "orelse", "finalbody"),
+    ast.ExceptHandler: ("body",),
+    ast.Match: ("cases",),
+    ast.match_case: ("body",),
+}
+if hasattr(ast, "TryStar"):
+    _BODY_FIELDS[ast.TryStar] = ("body", "handlers", "orelse", "finalbody")
+
+
+class _ModuleNames:
+    """What the call filters of ML101/ML103/ML104 need to know about a module
+    before the walk, from its statements alone (cheap):
+
+    * `defs`: the name of every function defined anywhere (a plain-name call
+      of one is recorded by `_record_plain_call` and resolved after the walk);
+    * `import_keys`: for each local name bound by an import, or assigned from
+      such a name (`sa = seed_all`), the call-filter keys a call of it gets
+      (the last name of what it was imported as). The helper heuristics look
+      at the name as written (`_terminal_name`), the filter sees the key:
+      `from utils import seed_everything as se; se()` has key
+      "seed_everything", written name "se". A `:=` copy (`(sa := seed_all)`)
+      sits in an expression, which is not walked: in a module whose text has
+      a `:=`, every local name bound by an import is taken to have every
+      import's keys (`walrus`);
+    * `augment_import`: does it import a package of `_AUGMENT_ROOTS`?"""
+
+    __slots__ = ("augment_import", "defs", "import_keys", "walrus")
+
+    def __init__(self, ctx):
+        defs: set[str] = set()
+        keys: dict[str, set[str]] = {}
+        copies: list[tuple[str, str]] = []  # (target, source) of `target = source`
+        augment = False
+        stack: list[ast.AST] = list(getattr(ctx.tree, "body", ()))
+        body_fields = _BODY_FIELDS
+        Import, ImportFrom, Assign, AnnAssign, Name = ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.Name
+        while stack:
+            node = stack.pop()
+            t = type(node)
+            if t is Assign:
+                value = node.value  # type: ignore[attr-defined]
+                if type(value) is Name:
+                    for target in node.targets:  # type: ignore[attr-defined]
+                        if type(target) is Name:
+                            copies.append((target.id, value.id))
+                continue
+            if t is Import:
+                for alias in node.names:  # type: ignore[attr-defined]
+                    top = alias.name.split(".", 1)[0]
+                    if alias.asname:
+                        keys.setdefault(alias.asname, set()).add(alias.name.rpartition(".")[2])
+                    else:
+                        keys.setdefault(top, set()).add(top)
+                    augment = augment or top in _AUGMENT_ROOTS
+                continue
+            if t is ImportFrom:
+                module = node.module or ""  # type: ignore[attr-defined]
+                if not node.level and module.split(".", 1)[0] in _AUGMENT_ROOTS:  # type: ignore[attr-defined]
+                    augment = True
+                for alias in node.names:  # type: ignore[attr-defined]
+                    if alias.name != "*":
+                        keys.setdefault(alias.asname or alias.name, set()).add(alias.name.rpartition(".")[2])
+                continue
+            if t is AnnAssign:
+                value, target = node.value, node.target  # type: ignore[attr-defined]
+                if type(value) is Name and type(target) is Name:
+                    copies.append((target.id, value.id))
+                continue
+            fields = body_fields.get(t)
+            if fields is None:
+                continue
+            if t is ast.FunctionDef or t is ast.AsyncFunctionDef:
+                defs.add(node.name)  # type: ignore[attr-defined]
+            for field in fields:
+                stack.extend(getattr(node, field))
+        changed = bool(copies)
+        while changed:  # `a = seed_all; b = a`: follow copies of copies
+            changed = False
+            for target, src in copies:
+                ks = keys.get(src)
+                if ks:
+                    have = keys.setdefault(target, set())
+                    if not ks <= have:
+                        have |= ks
+                        changed = True
+        self.defs = frozenset(defs)
+        self.import_keys = keys
+        self.augment_import = augment
+        self.walrus = ":=" in ctx.source.text
+
+    def keys_of_names(self, pred) -> frozenset[str]:
+        """The keys a call of an import-bound local name that satisfies `pred`
+        may have."""
+        out: set[str] = set()
+        if self.walrus:
+            for ks in self.import_keys.values():
+                out |= ks
+            return frozenset(out)
+        for local, ks in self.import_keys.items():
+            if pred(local):
+                out |= ks
+        return frozenset(out)
+
+
+def _module_names(ctx) -> _ModuleNames:
+    return ctx.semantic.fact("reproducibility.module_names", lambda: _ModuleNames(ctx))  # type: ignore[return-value]
+
+
+def _helper_filter(ctx) -> frozenset[str] | None:
+    """The keys `configured_helper(q, name, config)` can accept through the
+    qualified name (its last name equals the key) or a written name equal to
+    the key; None when a configured helper is not a plain dotted name (its
+    match may end in `()`, whose key is a local name)."""
+    helpers = ctx.config.seed_helpers
+    if any("(" in h or ")" in h for h in helpers):
+        return None
+    return _last_names(helpers)
+
+
 def _where(ctx, line: int) -> str:
     """`line 12`, or `cell 3` in a notebook."""
     if ctx.source.cells:
@@ -293,6 +446,28 @@ class _DrawSite:
 # Calls that show a module trains (so freshly initialised weights matter).
 _TRAINING_CALLS = frozenset({"backward", "manual_backward", "fit", "fit_generator", "train_on_batch", "train"})
 
+# ML101/ML104's call filter, from the tables `visit` consults: what seeds
+# (`seeded_frameworks`), draws (`global_draw`, `pandas_sample_draw`), makes an
+# unseeded generator (`unseeded_generator`), builds a DataLoader, or shows
+# training. Every one of them matches a qualified name whose last name is the
+# call's key. The rest is in `UnseededRandomness.wants_call`.
+_SEEDER_NAMES = _last_names((*DIRECT_SEEDERS, *UMBRELLA_SEEDERS)) | {"seed_everything"}  # + Lightning's
+_RANDOM_SPLITS = ("torch.utils.data.random_split", "torch.utils.data.dataset.random_split")
+_TF_DATASET_SHUFFLE = ("tensorflow.data.Dataset().shuffle",)
+_DRAW_NAMES = (
+    STDLIB_DRAWS
+    | NUMPY_DRAWS
+    | TORCH_DRAWS
+    | TORCH_INIT_DRAWS
+    | TORCH_WEIGHTED_LAYERS
+    | TF_DRAWS
+    | KERAS_WEIGHTED_LAYERS
+    | _last_names(_RANDOM_SPLITS + _TF_DATASET_SHUFFLE)
+    | {"sample"}  # pandas `df.sample(...)`
+)
+_GENERATOR_NAMES = _last_names(("numpy.random.default_rng", "numpy.random.RandomState", "random.Random"))
+UNSEEDED_RANDOMNESS_NAMES = _SEEDER_NAMES | _DRAW_NAMES | _GENERATOR_NAMES | _last_names(DATALOADERS) | _TRAINING_CALLS
+
 
 @dataclass
 class _LoaderSite:
@@ -310,6 +485,23 @@ class UnseededRandomness(Rule):
 
     codes = ("ML101", "ML104")
     nodes = (ast.Call,)
+    # The call filter. A call whose key fails it is a no-op for `visit`:
+    # * the tables: every qualified name they match ends in the key
+    #   (`UNSEEDED_RANDOMNESS_NAMES`);
+    # * `_record_plain_call` records a plain name (= its key) that only matters
+    #   if it names a function of this module or passes the fallback of
+    #   `finish()` (the seed-helper heuristics): `wants_call`;
+    # * the seed-helper heuristics on the name as written: equal to the key,
+    #   except for a local name bound by an import (an alias, or a copy of
+    #   one): `wants_call` accepts the keys of those whose written name passes;
+    #   `configured_helper` on the qualified name: the last names of the
+    #   configured helpers;
+    # * `is_random_augmentation` matches qualified names whatever their key
+    #   (and calls with no key, `T.RandomCrop(32)(img)`): a module importing
+    #   an augmentation package sees every call (`call_names` set to None
+    #   on the instance). So does one whose configured helpers are not plain
+    #   dotted names.
+    call_names = UNSEEDED_RANDOMNESS_NAMES
 
     def __init__(self, ctx):
         super().__init__(ctx)
@@ -321,6 +513,21 @@ class UnseededRandomness(Rule):
         self.loaders: list[_LoaderSite] = []
         self.augments = False
         self.trains = False
+        names = _module_names(ctx)
+        helpers = _helper_filter(ctx)
+        if helpers is None or names.augment_import:
+            self.call_names = None  # type: ignore[misc]  # every call, as without a filter
+            self._wanted: frozenset[str] = frozenset()
+        else:
+            config = ctx.config
+            self._wanted = (
+                names.defs
+                | helpers
+                | names.keys_of_names(lambda n: configured_helper(None, n, config) or looks_like_seed_helper(n))
+            )
+
+    def wants_call(self, key: str) -> bool:
+        return key in self._wanted or looks_like_seed_helper(key)
 
     def visit(self, node: ast.Call) -> None:  # type: ignore[override]
         ctx = self.ctx
@@ -498,6 +705,30 @@ _TORCH_DET = "torch"
 _TF_DET = "tensorflow"
 _BOTH_DET = frozenset({_TORCH_DET, _TF_DET})
 
+# ML103's call filter, from what `_call` consults: the qualified names of
+# `enables_torch_determinism` / `enables_tf_determinism`, Lightning's Trainer
+# (`is_lightning_trainer`), the Keras training methods, and the methods whose
+# TrainingFacts make a training loop. The rest is in `wants_call`.
+_DETERMINISM_QUALNAMES = (
+    "torch.use_deterministic_algorithms",
+    "transformers.enable_full_determinism",
+    "transformers.trainer_utils.enable_full_determinism",
+    "accelerate.utils.set_seed",
+    "accelerate.utils.random.set_seed",
+    "transformers.TrainingArguments",
+    "transformers.training_args.TrainingArguments",
+    "tensorflow.config.experimental.enable_op_determinism",
+    "tensorflow.config.enable_op_determinism",
+)
+_KERAS_TRAINING_METHODS = frozenset({"compile", "fit", "apply_gradients"})
+_TRAINING_LOOP_METHODS = frozenset({"backward", "manual_backward", "step"})
+NONDETERMINISTIC_TRAINING_NAMES = (
+    _last_names(_DETERMINISM_QUALNAMES)
+    | _last_names(("lightning.pytorch.Trainer",))
+    | _KERAS_TRAINING_METHODS
+    | _TRAINING_LOOP_METHODS
+)
+
 
 @register
 class NondeterministicTraining(Rule):
@@ -506,6 +737,18 @@ class NondeterministicTraining(Rule):
 
     codes = ("ML103",)
     nodes = (ast.Call, ast.Assign)
+    # The call filter (Assign nodes are not filtered). A call whose key fails
+    # it is a no-op for this rule:
+    # * the determinism tables, Lightning's `Trainer` and the Keras methods:
+    #   every qualified name they match ends in the key;
+    # * the shared TrainingFacts: this rule reads only its training loops
+    #   (`innermost_training_loops`: loops with `backward()` and an optimizer
+    #   `step()`), which come from those method calls alone. TrainingLoopRules
+    #   observes every call itself (observing a node twice is a no-op), so
+    #   the facts it reads do not depend on what this rule observes;
+    # * `_record_plain_call` and the helper heuristics: as in
+    #   UnseededRandomness (`wants_call`), with the determinism-helper one.
+    call_names = NONDETERMINISTIC_TRAINING_NAMES
 
     def __init__(self, ctx):
         super().__init__(ctx)
@@ -517,6 +760,16 @@ class NondeterministicTraining(Rule):
         self.trainers: list[ast.Call] = []
         self.tf_training: ast.Call | None = None
         self.compiled: set[str] = set()
+        names = _module_names(ctx)
+        helpers = _helper_filter(ctx)
+        if helpers is None:
+            self.call_names = None  # type: ignore[misc]  # every call, as without a filter
+            self._wanted: frozenset[str] = frozenset()
+        else:
+            self._wanted = names.defs | helpers | names.keys_of_names(lambda n: self._opaque_helper(None, n))
+
+    def wants_call(self, key: str) -> bool:
+        return key in self._wanted or looks_like_seed_helper(key) or looks_like_determinism_helper(key)
 
     def visit(self, node: ast.AST) -> None:
         if self.facts is None:
@@ -567,7 +820,7 @@ class NondeterministicTraining(Rule):
             self.effects.add(func, node.lineno, _BOTH_DET)
             return
         attr = node.func.attr if isinstance(node.func, ast.Attribute) else None
-        if attr in ("compile", "fit", "apply_gradients") and sem.imports_module("tensorflow"):
+        if attr in _KERAS_TRAINING_METHODS and sem.imports_module("tensorflow"):
             recv = node.func.value  # type: ignore[union-attr]
             if attr == "compile" and (node.args or keyword(node, "loss") or keyword(node, "optimizer")):
                 key = dotted(recv)
