@@ -313,6 +313,9 @@ def in_process(n_points: int, n_lines: int) -> dict:
     from mllint.lsp_analysis import analyse_python
     from mllint.lsp_parse import IncrementalParser
 
+    from mllint.runner import tune_gc
+
+    tune_gc()  # the collector settings of the server process
     text = training_script(n_lines)
     points = edit_points(text, random.Random(42), n_points)
     parser = IncrementalParser()
