@@ -267,28 +267,39 @@ def unseeded_generator(qualname: str | None, call: ast.Call) -> bool:
 
 
 # --- determinism (ML103) ----------------------------------------------------------
+# Calls that turn deterministic kernels on (ML103), by qualified name. The
+# rule's call filter is derived from these tables.
+TORCH_DETERMINISM_CALLS = ("torch.use_deterministic_algorithms",)
+FULL_DETERMINISM_CALLS = ("transformers.enable_full_determinism", "transformers.trainer_utils.enable_full_determinism")
+ACCELERATE_SEEDERS = ("accelerate.utils.set_seed", "accelerate.utils.random.set_seed")  # with deterministic=True
+TRAINING_ARGUMENTS = ("transformers.TrainingArguments", "transformers.training_args.TrainingArguments")  # full_determinism=
+TF_DETERMINISM_CALLS = (
+    "tensorflow.config.experimental.enable_op_determinism",
+    "tensorflow.config.enable_op_determinism",
+    *FULL_DETERMINISM_CALLS,
+)
+DETERMINISM_QUALNAMES = frozenset(
+    (*TORCH_DETERMINISM_CALLS, *FULL_DETERMINISM_CALLS, *ACCELERATE_SEEDERS, *TRAINING_ARGUMENTS, *TF_DETERMINISM_CALLS)
+)
+
+
 def enables_torch_determinism(qualname: str | None, call: ast.Call) -> bool:
-    if qualname in ("torch.use_deterministic_algorithms",):
+    if qualname in TORCH_DETERMINISM_CALLS:
         arg = call.args[0] if call.args else (keyword(call, "mode").value if keyword(call, "mode") else None)
         return arg is not None and not is_false(arg)
-    if qualname in ("transformers.enable_full_determinism", "transformers.trainer_utils.enable_full_determinism"):
+    if qualname in FULL_DETERMINISM_CALLS:
         return True
-    if qualname in ("accelerate.utils.set_seed", "accelerate.utils.random.set_seed"):
+    if qualname in ACCELERATE_SEEDERS:
         kw = keyword(call, "deterministic")
         return kw is not None and not is_false(kw.value) and not is_none(kw.value)
-    if qualname in ("transformers.TrainingArguments", "transformers.training_args.TrainingArguments"):
+    if qualname in TRAINING_ARGUMENTS:
         kw = keyword(call, "full_determinism")
         return kw is not None and not is_false(kw.value) and not is_none(kw.value)
     return False
 
 
 def enables_tf_determinism(qualname: str | None) -> bool:
-    return qualname in (
-        "tensorflow.config.experimental.enable_op_determinism",
-        "tensorflow.config.enable_op_determinism",
-        "transformers.enable_full_determinism",
-        "transformers.trainer_utils.enable_full_determinism",
-    )
+    return qualname in TF_DETERMINISM_CALLS
 
 
 def is_lightning_trainer(qualname: str | None) -> bool:

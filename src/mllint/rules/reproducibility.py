@@ -22,6 +22,7 @@ from mllint.model_refs import (
 from mllint.randomness import (
     ALL_FRAMEWORKS,
     DATALOADERS,
+    DETERMINISM_QUALNAMES,
     DIRECT_SEEDERS,
     KERAS_WEIGHTED_LAYERS,
     LABEL,
@@ -709,21 +710,10 @@ _BOTH_DET = frozenset({_TORCH_DET, _TF_DET})
 # `enables_torch_determinism` / `enables_tf_determinism`, Lightning's Trainer
 # (`is_lightning_trainer`), the Keras training methods, and the methods whose
 # TrainingFacts make a training loop. The rest is in `wants_call`.
-_DETERMINISM_QUALNAMES = (
-    "torch.use_deterministic_algorithms",
-    "transformers.enable_full_determinism",
-    "transformers.trainer_utils.enable_full_determinism",
-    "accelerate.utils.set_seed",
-    "accelerate.utils.random.set_seed",
-    "transformers.TrainingArguments",
-    "transformers.training_args.TrainingArguments",
-    "tensorflow.config.experimental.enable_op_determinism",
-    "tensorflow.config.enable_op_determinism",
-)
 _KERAS_TRAINING_METHODS = frozenset({"compile", "fit", "apply_gradients"})
 _TRAINING_LOOP_METHODS = frozenset({"backward", "manual_backward", "step"})
 NONDETERMINISTIC_TRAINING_NAMES = (
-    _last_names(_DETERMINISM_QUALNAMES)
+    _last_names(DETERMINISM_QUALNAMES)
     | _last_names(("lightning.pytorch.Trainer",))
     | _KERAS_TRAINING_METHODS
     | _TRAINING_LOOP_METHODS
