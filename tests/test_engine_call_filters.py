@@ -165,3 +165,28 @@ def test_name_predicate_is_asked_once_per_name() -> None:
     run_rules(ctx, [Pred])
     assert seen == [6, 8, 15, 19, 20, 21]  # seed, load (x3), other (x2)
     assert len(asked) == len(set(asked)) and "load" in asked and "seed" in asked
+
+
+def test_statement_scans_reach_every_statement_body() -> None:
+    # One table (astwalk.STATEMENT_FIELDS) tells every statement-level scan
+    # where nested statements live: imports under `async with`, `match`
+    # cases and `except*` handlers are found like the others.
+    from mllint.dataflow.imports import import_map
+
+    text = (
+        "async def f():\n"
+        "    async with lock:\n"
+        "        import pandas as pd\n"
+        "match cmd:\n"
+        "    case 'x':\n"
+        "        from sklearn.model_selection import train_test_split as tts\n"
+        "try:\n"
+        "    pass\n"
+        "except* ValueError:\n"
+        "    import numpy as np\n"
+    )
+    assert import_map(ast.parse(text)) == {
+        "pd": "pandas",
+        "tts": "sklearn.model_selection.train_test_split",
+        "np": "numpy",
+    }

@@ -19,6 +19,26 @@ SCALAR_FIELDS = frozenset(
 LEAF_FIELDS = frozenset({"ctx", "op", "ops"})
 LEAF_BASES = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
 
+# Statements that hold statements, and the fields that hold them (except
+# handlers and match cases included: they are nodes holding a `body`).
+STATEMENT_FIELDS: dict[type, tuple[str, ...]] = {
+    ast.FunctionDef: ("body",),
+    ast.AsyncFunctionDef: ("body",),
+    ast.ClassDef: ("body",),
+    ast.If: ("body", "orelse"),
+    ast.For: ("body", "orelse"),
+    ast.AsyncFor: ("body", "orelse"),
+    ast.While: ("body", "orelse"),
+    ast.With: ("body",),
+    ast.AsyncWith: ("body",),
+    ast.Try: ("body", "handlers", "orelse", "finalbody"),
+    ast.ExceptHandler: ("body",),
+    ast.Match: ("cases",),
+    ast.match_case: ("body",),
+}
+if hasattr(ast, "TryStar"):  # Python 3.11+
+    STATEMENT_FIELDS[ast.TryStar] = ("body", "handlers", "orelse", "finalbody")
+
 CHILD_FIELDS_LEAN: dict[type, tuple[str, ...]] = {}
 CHILD_FIELDS_ALL: dict[type, tuple[str, ...]] = {}
 

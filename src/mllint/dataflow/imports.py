@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ast
 
+from mllint.astwalk import STATEMENT_FIELDS
+
 # Top-level packages that make a module worth a leakage analysis.
 ML_PACKAGES = frozenset(
     {
@@ -55,14 +57,11 @@ def import_map(tree: ast.Module) -> dict[str, str]:
             for alias in node.names:  # type: ignore[attr-defined]
                 if alias.name != "*":
                     out[alias.asname or alias.name] = f"{module}.{alias.name}" if module else alias.name
-        elif t in (ast.FunctionDef, ast.AsyncFunctionDef, ast.If, ast.Try, ast.With, ast.For, ast.While, ast.ClassDef):
-            for field in ("body", "orelse", "finalbody", "handlers"):
-                stack.extend(getattr(node, field, ()) or ())
-        elif t is ast.ExceptHandler:
-            stack.extend(node.body)  # type: ignore[attr-defined]
-        elif hasattr(ast, "TryStar") and t is getattr(ast, "TryStar"):
-            for field in ("body", "orelse", "finalbody", "handlers"):
-                stack.extend(getattr(node, field, ()) or ())
+        else:
+            fields = STATEMENT_FIELDS.get(t)
+            if fields:
+                for field in fields:
+                    stack.extend(getattr(node, field, ()) or ())
     return out
 
 

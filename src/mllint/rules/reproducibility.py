@@ -19,6 +19,7 @@ from mllint.model_refs import (
     moving_revision,
     torch_hub_ref,
 )
+from mllint.astwalk import STATEMENT_FIELDS
 from mllint.randomness import (
     ALL_FRAMEWORKS,
     DATALOADERS,
@@ -255,27 +256,6 @@ def _last_names(qualnames) -> frozenset[str]:
 # aug(image=x)`, `T.RandomCrop(32)(img)`).
 _AUGMENT_ROOTS = frozenset({"torchvision", "torchaudio", "albumentations", "imgaug"})
 
-# Statements with statements inside, and where (match cases and except
-# handlers included).
-_BODY_FIELDS: dict[type, tuple[str, ...]] = {
-    ast.FunctionDef: ("body",),
-    ast.AsyncFunctionDef: ("body",),
-    ast.ClassDef: ("body",),
-    ast.If: ("body", "orelse"),
-    ast.For: ("body", "orelse"),
-    ast.AsyncFor: ("body", "orelse"),
-    ast.While: ("body", "orelse"),
-    ast.With: ("body",),
-    ast.AsyncWith: ("body",),
-    ast.Try: ("body", "handlers", "orelse", "finalbody"),
-    ast.ExceptHandler: ("body",),
-    ast.Match: ("cases",),
-    ast.match_case: ("body",),
-}
-if hasattr(ast, "TryStar"):
-    _BODY_FIELDS[ast.TryStar] = ("body", "handlers", "orelse", "finalbody")
-
-
 class _ModuleNames:
     """What the call filters of ML101/ML103/ML104 need to know about a module
     before the walk, from its statements alone (cheap):
@@ -301,7 +281,7 @@ class _ModuleNames:
         copies: list[tuple[str, str]] = []  # (target, source) of `target = source`
         augment = False
         stack: list[ast.AST] = list(getattr(ctx.tree, "body", ()))
-        body_fields = _BODY_FIELDS
+        body_fields = STATEMENT_FIELDS
         Import, ImportFrom, Assign, AnnAssign, Name = ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.Name
         while stack:
             node = stack.pop()

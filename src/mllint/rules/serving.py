@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 from mllint.semantic import kwarg_value as _kw, dotted_name as _dotted  # shared helpers
+from mllint.astwalk import STATEMENT_FIELDS
 from mllint.fixbuilders import add_keyword
 from mllint.rules.base import Rule, register
 from mllint.semantic import has_star_kwargs, is_none, keyword
@@ -739,10 +740,10 @@ def _loop_statements(body: list[ast.stmt]):
         yield s
         if isinstance(s, (ast.For, ast.AsyncFor, ast.While, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             continue
-        for name in ("body", "orelse", "finalbody"):
-            todo.extend(getattr(s, name, []) or [])
-        for h in getattr(s, "handlers", []) or []:
-            todo.extend(h.body)
+        for name in STATEMENT_FIELDS.get(type(s), ()):
+            for child in getattr(s, name):
+                # except handlers and match cases hold statements, are not ones
+                todo.extend(child.body if isinstance(child, (ast.ExceptHandler, ast.match_case)) else [child])
 
 
 def _inside(node: ast.AST, body: list[ast.stmt]) -> bool:
