@@ -19,7 +19,7 @@ from mllint.model_refs import (
     moving_revision,
     torch_hub_ref,
 )
-from mllint.astwalk import STATEMENT_FIELDS
+from mllint.module_names import module_names
 from mllint.randomness import (
     ALL_FRAMEWORKS,
     DATALOADERS,
@@ -256,105 +256,6 @@ def _last_names(qualnames) -> frozenset[str]:
 # aug(image=x)`, `T.RandomCrop(32)(img)`).
 _AUGMENT_ROOTS = frozenset({"torchvision", "torchaudio", "albumentations", "imgaug"})
 
-class _ModuleNames:
-    """What the call filters of ML101/ML103/ML104 need to know about a module
-    before the walk, from its statements alone (cheap):
-
-    * `defs`: the name of every function defined anywhere (a plain-name call
-      of one is recorded by `_record_plain_call` and resolved after the walk);
-    * `import_keys`: for each local name bound by an import, or assigned from
-      such a name (`sa = seed_all`), the call-filter keys a call of it gets
-      (the last name of what it was imported as). The helper heuristics look
-      at the name as written (`_terminal_name`), the filter sees the key:
-      `from utils import seed_everything as se; se()` has key
-      "seed_everything", written name "se". A `:=` copy (`(sa := seed_all)`)
-      sits in an expression, which is not walked: in a module whose text has
-      a `:=`, every local name bound by an import is taken to have every
-      import's keys (`walrus`);
-    * `augment_import`: does it import a package of `_AUGMENT_ROOTS`?"""
-
-    __slots__ = ("augment_import", "defs", "import_keys", "walrus")
-
-    def __init__(self, ctx):
-        defs: set[str] = set()
-        keys: dict[str, set[str]] = {}
-        copies: list[tuple[str, str]] = []  # (target, source) of `target = source`
-        augment = False
-        stack: list[ast.AST] = list(getattr(ctx.tree, "body", ()))
-        body_fields = STATEMENT_FIELDS
-        Import, ImportFrom, Assign, AnnAssign, Name = ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.Name
-        while stack:
-            node = stack.pop()
-            t = type(node)
-            if t is Assign:
-                value = node.value  # type: ignore[attr-defined]
-                if type(value) is Name:
-                    for target in node.targets:  # type: ignore[attr-defined]
-                        if type(target) is Name:
-                            copies.append((target.id, value.id))
-                continue
-            if t is Import:
-                for alias in node.names:  # type: ignore[attr-defined]
-                    top = alias.name.split(".", 1)[0]
-                    if alias.asname:
-                        keys.setdefault(alias.asname, set()).add(alias.name.rpartition(".")[2])
-                    else:
-                        keys.setdefault(top, set()).add(top)
-                    augment = augment or top in _AUGMENT_ROOTS
-                continue
-            if t is ImportFrom:
-                module = node.module or ""  # type: ignore[attr-defined]
-                if not node.level and module.split(".", 1)[0] in _AUGMENT_ROOTS:  # type: ignore[attr-defined]
-                    augment = True
-                for alias in node.names:  # type: ignore[attr-defined]
-                    if alias.name != "*":
-                        keys.setdefault(alias.asname or alias.name, set()).add(alias.name.rpartition(".")[2])
-                continue
-            if t is AnnAssign:
-                value, target = node.value, node.target  # type: ignore[attr-defined]
-                if type(value) is Name and type(target) is Name:
-                    copies.append((target.id, value.id))
-                continue
-            fields = body_fields.get(t)
-            if fields is None:
-                continue
-            if t is ast.FunctionDef or t is ast.AsyncFunctionDef:
-                defs.add(node.name)  # type: ignore[attr-defined]
-            for field in fields:
-                stack.extend(getattr(node, field))
-        changed = bool(copies)
-        while changed:  # `a = seed_all; b = a`: follow copies of copies
-            changed = False
-            for target, src in copies:
-                ks = keys.get(src)
-                if ks:
-                    have = keys.setdefault(target, set())
-                    if not ks <= have:
-                        have |= ks
-                        changed = True
-        self.defs = frozenset(defs)
-        self.import_keys = keys
-        self.augment_import = augment
-        self.walrus = ":=" in ctx.source.text
-
-    def keys_of_names(self, pred) -> frozenset[str]:
-        """The keys a call of an import-bound local name that satisfies `pred`
-        may have."""
-        out: set[str] = set()
-        if self.walrus:
-            for ks in self.import_keys.values():
-                out |= ks
-            return frozenset(out)
-        for local, ks in self.import_keys.items():
-            if pred(local):
-                out |= ks
-        return frozenset(out)
-
-
-def _module_names(ctx) -> _ModuleNames:
-    return ctx.semantic.fact("reproducibility.module_names", lambda: _ModuleNames(ctx))  # type: ignore[return-value]
-
-
 def _helper_filter(ctx) -> frozenset[str] | None:
     """The keys `configured_helper(q, name, config)` can accept through the
     qualified name (its last name equals the key) or a written name equal to
@@ -494,9 +395,9 @@ class UnseededRandomness(Rule):
         self.loaders: list[_LoaderSite] = []
         self.augments = False
         self.trains = False
-        names = _module_names(ctx)
+        names = module_names(ctx)
         helpers = _helper_filter(ctx)
-        if helpers is None or names.augment_import:
+        if helpers is None or not names.imported_roots.isdisjoint(_AUGMENT_ROOTS):
             self.call_names = None  # type: ignore[misc]  # every call, as without a filter
             self._wanted: frozenset[str] = frozenset()
         else:
@@ -730,7 +631,7 @@ class NondeterministicTraining(Rule):
         self.trainers: list[ast.Call] = []
         self.tf_training: ast.Call | None = None
         self.compiled: set[str] = set()
-        names = _module_names(ctx)
+        names = module_names(ctx)
         helpers = _helper_filter(ctx)
         if helpers is None:
             self.call_names = None  # type: ignore[misc]  # every call, as without a filter
