@@ -217,6 +217,26 @@ def test_ml701_protected_attributes_option() -> None:
     assert "ML701" in _codes(FIT, protected_attributes=["zip_code"])
 
 
+def test_ml701_column_names_are_matched_in_any_spelling() -> None:
+    """The rule skips modules whose text names no protected attribute; the
+    check normalises case, spaces and hyphens as the column match does."""
+    src = FIT.replace('"sex"', '"Sex-At Birth"')
+    assert "ML701" in _codes(src)
+    assert "ML701" in _codes(src, protected_attributes=["SEX AT-BIRTH"])
+    assert "ML701" not in _codes(FIT.replace('"sex"', '"sexton"'))  # not a word match: still silent
+
+
+def test_ml501_network_import_precondition_near_misses() -> None:
+    aliased = "from requests import Session as S\ns = S()\ns.get('http://x')\n"
+    assert _codes(aliased) == ["ML501"]
+    stub = "import service_pb2_grpc as pb\nstub = pb.ModelStub(channel)\nstub.Predict(req)\n"
+    assert _codes(stub) == ["ML501"]
+    in_function = "def fetch(u):\n    import urllib.request\n    return urllib.request.urlopen(u)\n"
+    assert _codes(in_function) == ["ML501"]
+    no_network = "class Client:\n    def get(self, u): ...\nClient().get('http://x')\n"
+    assert _codes(no_network) == []
+
+
 def test_ml701_fairness_metrics_option() -> None:
     src = FIT + "from myproj.fair import group_gap\ngroup_gap(df)\n"
     assert "ML701" in _codes(src)

@@ -55,6 +55,13 @@ class ProtectedAttributeFeature(Rule):
         self._metric_set = frozenset(self.metric_names)
         self._metric_suffixes = tuple("." + m for m in self.metric_names)
         self._metric_prefixes = tuple(m + "." for m in self.metric_names)
+        # A finding needs a column name, a string in the source, that contains
+        # a protected attribute: none in the text, nothing to look at (a
+        # column spelled with escapes or split over adjacent literals,
+        # `"gen" "der"`, is not seen).
+        text = _norm(ctx.source.text)
+        if not any(p in text for p in self.protected):
+            self.nodes = ()
 
     # -- column inference ------------------------------------------------------
     def _list_value(self, node: ast.AST) -> list[str] | None:

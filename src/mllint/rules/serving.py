@@ -7,6 +7,7 @@ import ast
 from mllint.semantic import kwarg_value as _kw, dotted_name as _dotted  # shared helpers
 from mllint.astwalk import STATEMENT_FIELDS
 from mllint.fixbuilders import add_keyword
+from mllint.module_names import module_names
 from mllint.rules.base import Rule, register
 from mllint.semantic import has_star_kwargs, is_none, keyword
 from mllint.serving_model import (
@@ -124,10 +125,29 @@ def _session_timeouts(ctx) -> set[str]:
     return ctx.semantic.fact("ml501.session_timeouts", compute)  # type: ignore[return-value]
 
 
+# The top-level packages every call ML501 reports resolves to (a gRPC stub,
+# from a generated `*_pb2_grpc` module, is checked on the text).
+TIMEOUT_ROOTS = frozenset(
+    q.split(".", 1)[0]
+    for q in (
+        *REQUESTS_FUNCS, *HTTPX_FUNCS, *HTTPX_CLIENTS, *SDK_CLIENTS, *LLM_CLIENTS, *BOTO_CONFIG,
+        *REQUESTS_SESSIONS, *AIOHTTP_SESSIONS,
+        "urllib.request.urlopen", "socket.create_connection", "asyncio.wait_for", "aiohttp.request", "aiohttp.ClientTimeout",
+    )
+)
+
+
 @register
 class UnboundedTimeout(Rule):
     codes = ("ML501",)
     nodes = (ast.Call,)
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        # A module that imports none of those packages has no call to check
+        # (a training script: every call used to be looked at).
+        if not module_names(ctx).imported_roots & TIMEOUT_ROOTS and "_pb2_grpc" not in ctx.source.text:
+            self.call_names = frozenset()
 
     def visit(self, node: ast.Call) -> None:  # type: ignore[override]
         if has_star_kwargs(node):
