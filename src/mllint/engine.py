@@ -14,6 +14,7 @@ import traceback
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mllint.astwalk import CHILD_FIELDS_ALL, CHILD_FIELDS_LEAN, LEAF_BASES, child_fields
 from mllint.catalog import Catalog, default_catalog
@@ -24,6 +25,9 @@ from mllint.semantic import SCOPE_NODES, SemanticModel
 from mllint.severity import Severity
 from mllint.sources import Source, SourceError, load_source
 from mllint.suppressions import parse_suppressions
+
+if TYPE_CHECKING:
+    from mllint.incremental import StatementCache
 
 UNANALYSABLE = "ML000"
 INTERNAL_ERROR = "ML001"
@@ -43,6 +47,10 @@ class Context:
         self.ancestors: list[ast.AST] = []
         self.findings: list[Finding] = []
         self._enabled: dict[str, bool] = {}
+        # Analysed again after each edit (the language server, with the
+        # incremental parser): unchanged top-level statements keep their
+        # nodes, so a rule may memoise per statement node.
+        self.incremental = False
 
     @property
     def is_notebook(self) -> bool:
@@ -247,16 +255,50 @@ class _Dispatch:
         return out
 
 
-def run_rules(ctx: Context, rule_classes: list[type[Rule]]) -> None:
-    """The single walk. Iterative (no recursion limit on deep expressions)."""
+class _Tables:
+    """The dispatch tables of one walk: every rule, and (incremental
+    analysis) the module-scoped rules alone, each with its per-type plans."""
+
+    def __init__(self, rules: list[Rule], broken: set[int], split: bool):
+        self.rules = rules
+        self.broken = broken
+        self.split = split
+        self.plans_full: dict = {}
+        self.plans_module: dict = {}
+        self.use_full = True
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        live = [r for r in self.rules if id(r) not in self.broken]
+        self.full = _Dispatch(live)
+        self.module = _Dispatch([r for r in live if r.scope != "statement"]) if self.split else self.full
+        self.plans_full.clear()
+        self.plans_module.clear()
+
+    def pick(self, full: bool) -> tuple["_Dispatch", dict]:
+        self.use_full = full
+        return self.current()
+
+    def current(self) -> tuple["_Dispatch", dict]:
+        return (self.full, self.plans_full) if self.use_full else (self.module, self.plans_module)
+
+
+def run_rules(ctx: Context, rule_classes: list[type[Rule]], only: set[int] | None = None) -> None:
+    """The single walk. Iterative (no recursion limit on deep expressions).
+
+    `only` (incremental analysis, see `mllint.incremental`): the ids of the
+    top-level statements statement-scoped rules (`Rule.scope`) are run on;
+    elsewhere only module-scoped rules see nodes. The semantic model always
+    sees the whole module. None: every rule sees every node."""
     rules: list[Rule] = []
     for rc in rule_classes:
         try:
             rules.append(rc(ctx))
         except Exception as exc:  # a broken rule must not stop the run
             _internal_error(ctx, rc, exc, None)
-    table = _Dispatch(rules)
     broken: set[int] = set()
+    tables = _Tables(rules, broken, only is not None)
+    table = tables.full
     sem = ctx.semantic
     callee_key = sem.callee_key
     anc = ctx.ancestors
@@ -267,7 +309,7 @@ def run_rules(ctx: Context, rule_classes: list[type[Rule]]) -> None:
     lean = not any(issubclass(t, LEAF_BASES) for t in table.by_type)
     fields_of = CHILD_FIELDS_LEAN if lean else CHILD_FIELDS_ALL
     # One dict lookup per node: type -> (semantic hook?, handlers, opens a scope?, child fields).
-    plans: dict[type, tuple[bool, list[tuple[Rule, object]] | None, bool, tuple[str, ...]]] = {}
+    plans = tables.plans_full
     semantic_types = frozenset(_SEMANTIC_TYPES)
     scope_types = frozenset(SCOPE_NODES)
     # Leaves nobody asked for (a third of all nodes are `Name`s) are not
@@ -277,7 +319,10 @@ def run_rules(ctx: Context, rule_classes: list[type[Rule]]) -> None:
         if t not in table.by_type and t not in semantic_types and t not in scope_types and not child_fields(t, lean)
     )
     Call = ast.Call
-    stack: list[tuple[ast.AST, int]] = [(ctx.tree, 0)]
+    # No rule asked for any node (e.g. only the leakage rule, in the language
+    # server's worker): no walk. The semantic model then stays empty.
+    walk = bool(tables.full.by_type or tables.full.call_all or tables.full.filtered_calls)
+    stack: list[tuple[ast.AST, int]] = [(ctx.tree, 0)] if walk else []
     pop = stack.pop
     push = stack.append
     AST = ast.AST
@@ -288,6 +333,9 @@ def run_rules(ctx: Context, rule_classes: list[type[Rule]]) -> None:
             while scope_depths and scope_depths[-1] >= depth:
                 scope_depths.pop()
                 sem.pop_scope()
+        if depth == 1 and only is not None:
+            # A top-level statement: its whole subtree is walked before the next one.
+            table, plans = tables.pick(id(node) in only)
         t = type(node)
         plan = plans.get(t)
         if plan is None:
@@ -310,8 +358,8 @@ def run_rules(ctx: Context, rule_classes: list[type[Rule]]) -> None:
                     broken.add(id(rule))
                     _internal_error(ctx, type(rule), exc, node)
                     # Drop the rule from every dispatch table.
-                    table = _Dispatch([r for r in rules if id(r) not in broken])
-                    plans.clear()
+                    tables.rebuild()
+                    table, plans = tables.current()
         anc.append(node)
         if scope:
             scope_depths.append(depth)
@@ -486,7 +534,11 @@ def lint_source(
     rule_classes: list[type[Rule]] | None = None,
     tree: ast.Module | None = None,
     apply_noqa: bool = True,
+    incremental: "StatementCache | None" = None,
 ) -> list[Finding]:
+    """Lint a loaded source. `incremental` (the language server's, one per
+    open document, used with the tree of its incremental parser): re-run
+    statement-scoped rules only on changed top-level statements."""
     catalog = catalog or default_catalog()
     if rule_classes is None:
         rule_classes = RuleSet.for_config(config).classes
@@ -501,16 +553,27 @@ def lint_source(
             findings.append(_source_error_finding(source, source.path, err, config, catalog))
     if tree is not None:
         ctx = Context(source, tree, config, catalog)
-        run_rules(ctx, rule_classes)
-        findings.extend(ctx.findings)
+        ctx.incremental = incremental is not None
+        if incremental is not None and not source.cells:
+            findings.extend(incremental.run(ctx, rule_classes, run_rules))
+        else:
+            run_rules(ctx, rule_classes)
+            findings.extend(ctx.findings)
     if apply_noqa:
-        sup = parse_suppressions(source.text, {f.line for f in findings}) if findings else None
-        if sup is not None and (sup.lines or sup.file_codes is not None):
-            findings = [f for f in findings if f.code == INTERNAL_ERROR or not sup.suppressed(f.code, f.line)]
+        findings = apply_suppressions(source, findings)
     findings = [f for f in findings if f.severity >= config.min_severity]
     if source.cells:
         findings = [_to_cell(source, f) for f in findings]
     findings.sort(key=Finding.sort_key)
+    return findings
+
+
+def apply_suppressions(source: Source, findings: list[Finding]) -> list[Finding]:
+    """Drop the findings a `# noqa` comment in the source suppresses (never an
+    internal error). Sorted input stays sorted."""
+    sup = parse_suppressions(source.text, {f.line for f in findings}) if findings else None
+    if sup is not None and (sup.lines or sup.file_codes is not None):
+        findings = [f for f in findings if f.code == INTERNAL_ERROR or not sup.suppressed(f.code, f.line)]
     return findings
 
 

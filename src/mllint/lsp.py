@@ -33,9 +33,11 @@ from pygls.uris import to_fs_path
 
 from mllint import __version__
 from mllint.catalog import default_catalog
+from mllint.incremental import StatementCache
 from mllint.lsp_analysis import Analysis, Cell, ConfigCache, Entry, analyse_notebook, analyse_python
 from mllint.lsp_convert import FIX_ALL_KIND, compatible_fixes, encoding_name, fix_label
 from mllint.lsp_parse import IncrementalParser
+from mllint.lsp_worker import RuleWorker
 from mllint.severity import Severity
 
 log = logging.getLogger(__name__)
@@ -43,7 +45,8 @@ log = logging.getLogger(__name__)
 CONFIG_GLOBS = ("**/pyproject.toml", "**/.mllint.yaml", "**/.mllint.yml")
 CONFIG_NAMES = ("pyproject.toml", ".mllint.yaml", ".mllint.yml")
 PYTHON_SUFFIXES = (".py", ".pyi")
-DEFAULT_DEBOUNCE = 0.01  # seconds: lets a burst of changes already sent coalesce
+PARALLEL_RULES = ("DataLeakage",)  # rule classes the worker process runs
+DEFAULT_DEBOUNCE = 0.0  # seconds; changes that arrive during an analysis coalesce anyway
 
 
 @dataclass
@@ -51,6 +54,7 @@ class DocState:
     key: str
     notebook: bool
     parser: IncrementalParser | None = None
+    cache: StatementCache | None = None
     result: Analysis | None = None
     task: asyncio.Task | None = None
     dirty: bool = False
@@ -106,6 +110,9 @@ class MllintServer(LanguageServer):
         self.debounce = DEFAULT_DEBOUNCE
         self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mllint-analysis")
         self.catalog = default_catalog()
+        # The leakage analysis costs about as much as all other rules together
+        # on a large file: it runs in a child process at the same time.
+        self.worker = RuleWorker(PARALLEL_RULES)
 
     # -- settings ---------------------------------------------------------
     def apply_settings(self, options: Any) -> bool:
@@ -181,8 +188,10 @@ class MllintServer(LanguageServer):
             # Config discovery reads files: done in the worker thread too.
             return lambda: analyse_notebook(key, path, cells, version, configs.for_path(path, folder), encoding, catalog)
         doc = self.workspace.get_text_document(key)
-        text, version, parser = doc.source, doc.version, st.parser
-        return lambda: analyse_python(key, path, text, version, configs.for_path(path, folder), encoding, parser, catalog)
+        text, version, parser, cache, worker = doc.source, doc.version, st.parser, st.cache, self.worker
+        return lambda: analyse_python(
+            key, path, text, version, configs.for_path(path, folder), encoding, parser, catalog, cache, worker
+        )
 
     def folder_of(self, path: str | None) -> str | None:
         """The innermost workspace folder containing `path` (or the root)."""
@@ -272,7 +281,8 @@ class MllintServer(LanguageServer):
         st = self.docs.get(key)
         if st is None:
             parser = None if notebook else IncrementalParser(_fs_path(key) or key)
-            st = self.docs[key] = DocState(key, notebook, parser)
+            cache = None if notebook else StatementCache()
+            st = self.docs[key] = DocState(key, notebook, parser, cache)
         self.schedule(key)
 
     def close(self, key: str) -> None:
@@ -424,6 +434,7 @@ def create_server() -> MllintServer:
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: MllintServer, params: types.InitializedParams) -> None:
+        ls.worker.start()  # its imports (~0.5 s) overlap the client's didOpen
         ls.show_config_errors()
         ws = ls.client_capabilities.workspace
         watched = ws.did_change_watched_files if ws is not None else None
@@ -547,6 +558,7 @@ def create_server() -> MllintServer:
             if st.task is not None and not st.task.done():
                 st.task.cancel()
         ls.executor.shutdown(wait=False, cancel_futures=True)
+        ls.worker.close()
 
     return server
 
@@ -560,8 +572,11 @@ def serve(tcp: bool = False, host: str = "127.0.0.1", port: int = 2087) -> int:
     from mllint.runner import tune_gc
 
     tune_gc()
-    if tcp:
-        server.start_tcp(host, port)
-    else:
-        server.start_io()
+    try:
+        if tcp:
+            server.start_tcp(host, port)
+        else:
+            server.start_io()
+    finally:
+        server.worker.close()
     return 0

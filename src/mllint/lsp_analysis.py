@@ -9,6 +9,7 @@ noqa edit). Pure functions of their inputs: no server, no I/O but config.
 
 from __future__ import annotations
 
+import ast
 import json
 import logging
 import threading
@@ -20,16 +21,21 @@ from lsprotocol import types
 
 from mllint.catalog import Catalog, default_catalog
 from mllint.config import Config, ConfigError, find_config_file, load_config_file
-from mllint.engine import INTERNAL_ERROR, lint_source
+from mllint.engine import INTERNAL_ERROR, UNANALYSABLE, RuleSet, apply_suppressions, lint_source
 from mllint.findings import Edit, Finding
+from mllint.incremental import StatementCache
 from mllint.lsp_convert import LineMap, diagnostic, split_lines, text_edits
 from mllint.lsp_noqa import NoqaPlanner
 from mllint.lsp_parse import IncrementalParser
+from mllint.lsp_worker import RuleWorker
 from mllint.noqa_tool import NOT_NOQA_ABLE
 from mllint.severity import Severity
 from mllint.sources import Source, SourceError
 
 log = logging.getLogger(__name__)
+
+# Seconds to wait for the rule worker's answer before running its rules here.
+WORKER_TIMEOUT = 10.0
 
 
 @dataclass
@@ -162,7 +168,14 @@ def analyse_python(
     encoding: str,
     parser: IncrementalParser | None = None,
     catalog: Catalog | None = None,
+    cache: StatementCache | None = None,
+    worker: RuleWorker | None = None,
 ) -> Analysis:
+    """`parser` and `cache` are the document's own (kept between changes):
+    the incremental parse, and statement-scoped findings reused for the
+    top-level statements a change did not touch (`mllint.incremental`).
+    `worker`: the server's child process that runs some rules (the leakage
+    analysis) at the same time as this thread runs the others."""
     analysis = Analysis(key=uri, version=version, targets=[uri])
     try:
         catalog = catalog or default_catalog()
@@ -176,7 +189,10 @@ def analyse_python(
                 tree = parser.parse(text)
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 tree = None  # lint_source parses again and reports ML000
-        findings = lint_source(source, config, catalog, tree=tree)
+        if tree is None:
+            findings = lint_source(source, config, catalog)  # reports the syntax error
+        else:
+            findings = _lint_parsed(uri, source, tree, config, catalog, cache, worker)
         line_map = LineMap(split_lines(text), encoding)
         planner = NoqaPlanner(text)
         for f in findings:
@@ -188,6 +204,34 @@ def analyse_python(
         log.exception("analysis of %s failed", uri)
         analysis.entries = [_internal_error_entry(uri, exc)]
     return analysis
+
+
+def _lint_parsed(
+    key: str,
+    source: Source,
+    tree: ast.Module,
+    config: Config,
+    catalog: Catalog,
+    cache: StatementCache | None,
+    worker: RuleWorker | None,
+) -> list[Finding]:
+    """`lint_source` over a parsed document, the worker's rules in the child
+    process while this thread runs the others (the same findings as one
+    `lint_source` call: both halves unsuppressed, then merged and the noqa
+    comments applied). If the worker fails, its rules run here after all."""
+    classes = RuleSet.for_config(config).classes
+    remote = [rc for rc in classes if worker is not None and rc.__name__ in worker.rule_names]
+    pending = worker.submit(key, source.text, source.path, config) if worker is not None and remote else None
+    here = [rc for rc in classes if rc not in remote] if pending is not None else classes
+    findings = lint_source(source, config, catalog, rule_classes=here, tree=tree, apply_noqa=False, incremental=cache)
+    if pending is not None:
+        theirs = pending.result(WORKER_TIMEOUT)
+        if theirs is None:
+            theirs = lint_source(source, config, catalog, rule_classes=remote, tree=tree, apply_noqa=False)
+        # A syntax error is reported once, by this side (the child parses the same text).
+        findings = findings + [f for f in theirs if f.code != UNANALYSABLE]
+        findings.sort(key=Finding.sort_key)
+    return apply_suppressions(source, findings)
 
 
 def notebook_source(path: str, cells: Sequence[Cell]) -> Source:

@@ -42,6 +42,14 @@ class Rule:
     # (the engine reads the instance's value).
     call_names: ClassVar[frozenset[str] | None] = None
     call_keywords: ClassVar[frozenset[str]] = frozenset()
+    # "statement": every finding lies inside one top-level statement and
+    # depends only on that statement and the module's skeleton (see
+    # `mllint.incremental.skeleton`: imports, module-level code, the names,
+    # signatures and decorators of functions and classes, but not their
+    # bodies). The language server then re-runs the rule only on the
+    # top-level statements an edit changed. "module" (the default): the rule
+    # may read anything, and runs over the whole module on every change.
+    scope: ClassVar[str] = "module"
 
     def wants_call(self, key: str) -> bool:
         """With `call_names` set: also visit calls whose last name this

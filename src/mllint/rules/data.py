@@ -53,6 +53,7 @@ def _import_alias(sem, module: str) -> str | None:
 @register
 class NanEquality(Rule):
     codes = ("ML401",)
+    scope = "statement"
     nodes = (ast.Compare,)
 
     def visit(self, node: ast.Compare) -> None:  # type: ignore[override]
@@ -123,6 +124,7 @@ def _chain_root(node: ast.AST) -> tuple[ast.AST, int]:
 @register
 class ChainedAssignment(Rule):
     codes = ("ML402",)
+    scope = "statement"
     nodes = (ast.Assign, ast.AugAssign)
 
     def visit(self, node: ast.AST) -> None:
@@ -174,6 +176,7 @@ def _cell_last_statements(ctx) -> set[int]:
 @register
 class DiscardedResult(Rule):
     codes = ("ML403",)
+    scope = "statement"
     nodes = (ast.Expr,)
 
     def visit(self, node: ast.Expr) -> None:  # type: ignore[override]
@@ -243,6 +246,7 @@ INPLACE_METHODS = frozenset(
 @register
 class InplaceArgument(Rule):
     codes = ("ML404",)
+    scope = "statement"
     nodes = (ast.Call,)
     # Only a call with `inplace=` can be reported (see `visit`).
     call_names = frozenset[str]()
@@ -276,6 +280,7 @@ class InplaceArgument(Rule):
 @register
 class ValuesAttribute(Rule):
     codes = ("ML405",)
+    scope = "statement"
     nodes = (ast.Attribute,)
 
     def visit(self, node: ast.Attribute) -> None:  # type: ignore[override]
@@ -309,6 +314,7 @@ _TYPED_READ_NAMES = frozenset(q.rpartition(".")[2] for q in _TYPED_READ)
 @register
 class UntypedRead(Rule):
     codes = ("ML406",)
+    scope = "statement"
     nodes = (ast.Call,)
     call_names = _TYPED_READ_NAMES
 
@@ -335,6 +341,7 @@ _KEY_ARGS = ("on", "left_on", "right_on", "left_index", "right_index")
 @register
 class ImplicitMerge(Rule):
     codes = ("ML407",)
+    scope = "statement"
     nodes = (ast.Call,)
     call_names = frozenset({"merge", "join"})  # `pandas.merge` and the `.merge`/`.join` methods
 
@@ -376,6 +383,7 @@ class ImplicitMerge(Rule):
 @register
 class RowIteration(Rule):
     codes = ("ML408",)
+    scope = "statement"
     nodes = (ast.For, ast.AsyncFor, ast.comprehension, ast.Call)
     call_names = frozenset({"apply"})  # calls: only `.apply(..., axis=1)`
 
@@ -464,6 +472,7 @@ class EmptyColumnMisinit(Rule):
 @register
 class DotForMatmul(Rule):
     codes = ("ML410",)
+    scope = "statement"
     nodes = (ast.Call,)
     call_names = frozenset({"dot"})  # `numpy.dot` and the `.dot` method
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 
+from mllint.astwalk import subtree
 from mllint.dataflow import LeakageFacts, RawFinding, analyse
 from mllint.dataflow.provenance import SelectedNames
 from mllint.rules.base import Rule, register
@@ -21,6 +22,21 @@ LEAKAGE_CODES = ("ML201", "ML202", "ML203", "ML204", "ML205", "ML206", "ML207", 
 def leakage_facts(ctx, selected: frozenset | None = None) -> LeakageFacts:
     """The module's leakage analysis, computed once per module."""
     return ctx.semantic.fact("leakage", lambda: analyse(ctx.tree, ctx.source.text, selected))  # type: ignore[return-value]
+
+
+def _selected_by_statement(tree: ast.Module) -> frozenset:
+    """`selected_names(tree)`, memoised on each top-level statement node (the
+    incremental parser gives an edited statement a new node)."""
+    out: set[str] = set()
+    for st in tree.body:
+        names = st.__dict__.get("_mllint_selected")
+        if names is None:
+            sel = SelectedNames()
+            for node in subtree(st):
+                sel.add(node)
+            names = st._mllint_selected = frozenset(sel.names)  # type: ignore[attr-defined]
+        out |= names
+    return frozenset(out)
 
 
 @register
@@ -34,9 +50,14 @@ class DataLeakage(Rule):
         super().__init__(ctx)
         self._selected = SelectedNames()
         self.visit = self._selected.add  # type: ignore[method-assign]  # no extra frame per node
+        if ctx.incremental:
+            # Re-analysed after every edit: the names come from a memo per
+            # top-level statement instead, so this rule needs no walk.
+            self.nodes = ()
 
     def finish(self) -> None:
-        facts = leakage_facts(self.ctx, frozenset(self._selected.names))
+        names = _selected_by_statement(self.ctx.tree) if self.ctx.incremental else frozenset(self._selected.names)
+        facts = leakage_facts(self.ctx, names)
         for raw in facts.findings:
             if not self.enabled(raw.code):
                 continue

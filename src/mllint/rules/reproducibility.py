@@ -154,6 +154,7 @@ def sklearn_random_callable(qualname: str | None) -> str | None:
 @register
 class RandomStateUnset(Rule):
     codes = ("ML102",)
+    scope = "statement"
     nodes = (ast.Call,)
     call_names = SKLEARN_RANDOM_NAMES
 
@@ -797,6 +798,7 @@ _GENERATOR_EQUIVALENT = {
 @register
 class LegacyGlobalRng(Rule):
     codes = ("ML105",)
+    scope = "statement"
     nodes = (ast.Call,)
     call_names = NUMPY_LEGACY  # `numpy.random.<fn>` only
 
@@ -1025,6 +1027,7 @@ class MutableModelReference(Rule):
     or `latest`, a W&B `:latest` alias, `get_latest_versions`)."""
 
     codes = ("ML107",)
+    scope = "statement"
     nodes = (ast.Call,)
 
     def __init__(self, ctx):

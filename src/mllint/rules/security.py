@@ -241,6 +241,7 @@ YAML_CALL_NAMES = frozenset(q.rpartition(".")[2] for q in (*YAML_ALWAYS_UNSAFE, 
 @register
 class UnsafeYamlLoad(Rule):
     codes = ("ML604",)
+    scope = "statement"
     nodes = (ast.Call,)
     call_names = YAML_CALL_NAMES
 
@@ -347,6 +348,7 @@ def token_kind(value: str) -> str | None:
 @register
 class HardCodedCredential(Rule):
     codes = ("ML605",)
+    scope = "statement"
     nodes = (ast.Constant, ast.Call, ast.Assign)
     call_names = CREDENTIAL_CALL_NAMES
     call_keywords = CREDENTIAL_KWARGS
@@ -434,6 +436,7 @@ class HardCodedCredential(Rule):
 @register
 class SafetensorsDisabled(Rule):
     codes = ("ML606",)
+    scope = "statement"
     nodes = (ast.Call,)
     call_names = frozenset[str]()  # only calls passing one of the two keywords
     call_keywords = frozenset({"use_safetensors", "safe_serialization"})

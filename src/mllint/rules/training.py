@@ -357,6 +357,7 @@ _TORCH_FAMILY = ("torch", "lightning", "pytorch_lightning", "transformers", "tim
 @register
 class ForwardCalledDirectly(Rule):
     codes = ("ML304",)
+    scope = "statement"
     nodes = (ast.Call,)
     call_names = frozenset({"forward"})
 
@@ -486,6 +487,7 @@ _KERAS_CE = {
 @register
 class LossInputMismatch(Rule):
     codes = ("ML305",)
+    scope = "statement"
     nodes = (ast.Call,)
 
     def visit(self, node: ast.Call) -> None:  # type: ignore[override]
@@ -665,6 +667,7 @@ def _probability(sem, expr: ast.AST | None, depth: int = 0) -> str | None:
 @register
 class UnmaskedLog(Rule):
     codes = ("ML307",)
+    scope = "statement"
     nodes = (ast.Call,)
     call_names = _LOG_CALL_NAMES
 
@@ -722,6 +725,7 @@ _GROW_FUNCS = frozenset(
 @register
 class GrowingTensorInLoop(Rule):
     codes = ("ML309",)
+    scope = "statement"
     # Only assignments: reads of a candidate's name are counted in finish(),
     # over that loop alone (candidates are rare; Name nodes are the most
     # numerous of all, so subscribing to them would tax every module).
@@ -1043,6 +1047,7 @@ _SEARCH_TOOLS = ("GridSearchCV", "RandomizedSearchCV", "HalvingGridSearchCV", "H
 @register
 class ImplicitHyperparameters(Rule):
     codes = ("ML312",)
+    scope = "statement"
     nodes = (ast.Call,)
 
     def __init__(self, ctx):
