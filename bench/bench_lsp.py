@@ -320,7 +320,7 @@ def in_process(n_points: int, n_lines: int) -> dict:
     incremental parse included)."""
     from mllint.config import Config
     from mllint.incremental import StatementCache
-    from mllint.lsp import PARALLEL_RULES
+    from mllint.lsp import parallel_rule_groups
     from mllint.lsp_analysis import analyse_python
     from mllint.lsp_worker import RuleWorker
     from mllint.lsp_parse import IncrementalParser
@@ -333,8 +333,9 @@ def in_process(n_points: int, n_lines: int) -> dict:
     parser = IncrementalParser()
     cache = StatementCache()
     config = Config()
-    worker = RuleWorker(PARALLEL_RULES)  # as the server: the leakage analysis in a child process
-    analyse_python("file:///train.py", None, text, 1, config, "utf-16", parser, cache=cache, worker=worker)
+    # As the server: module-scoped rules in two child processes.
+    workers = [RuleWorker(group) for group in parallel_rule_groups()]
+    analyse_python("file:///train.py", None, text, 1, config, "utf-16", parser, cache=cache, workers=workers)
     wall: list[float] = []
     cpu: list[float] = []
     lines = text.split("\n")
@@ -342,10 +343,11 @@ def in_process(n_points: int, n_lines: int) -> dict:
         for new in (lines[line][:col] + "x" + lines[line][col:], lines[line]):
             edited = "\n".join([*lines[:line], new, *lines[line + 1 :]])
             w, c = time.perf_counter(), time.thread_time()
-            analyse_python("file:///train.py", None, edited, 2, config, "utf-16", parser, cache=cache, worker=worker)
+            analyse_python("file:///train.py", None, edited, 2, config, "utf-16", parser, cache=cache, workers=workers)
             wall.append((time.perf_counter() - w) * 1000)
             cpu.append((time.thread_time() - c) * 1000)
-    worker.close()
+    for worker in workers:
+        worker.close()
     return {
         "analysis_p50_ms": round(statistics.median(wall), 1),
         "analysis_p95_ms": round(pct(wall, 95), 1),

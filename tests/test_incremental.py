@@ -57,20 +57,26 @@ def _mutate(line: str, rng: random.Random, donors: list[str]) -> str | None:
 class Session:
     """One open document: its parser and statement cache, as the server keeps them."""
 
-    def __init__(self, text: str, path: str = "train.py", config: Config | None = None):
+    def __init__(self, text: str, path: str = "train.py", config: Config | None = None, rules: list | None = None):
         self.path = path
         self.config = config or Config()
+        self.rules = rules
         self.parser = IncrementalParser(path)
         self.cache = StatementCache()
         self.lint(text)
 
     def lint(self, text: str) -> list[Finding]:
         tree = self.parser.parse(text)
-        return lint_source(Source(path=self.path, text=text), self.config, tree=tree, incremental=self.cache)
+        return lint_source(
+            Source(path=self.path, text=text), self.config, rule_classes=self.rules, tree=tree, incremental=self.cache
+        )
 
 
-def _full(text: str, path: str = "train.py", config: Config | None = None) -> list[Finding]:
-    return lint_source(Source(path=path, text=text), config or Config())
+def _full(text: str, path: str = "train.py", config: Config | None = None, rules: list | None = None) -> list[Finding]:
+    return lint_source(Source(path=path, text=text), config or Config(), rule_classes=rules)
+
+
+STATEMENT_RULES = [rc for rc in registered_rules() if rc.scope == "statement"]
 
 
 def _random_edits(text: str, rng: random.Random, n: int) -> list[str]:
@@ -110,6 +116,36 @@ def test_random_edits_give_the_full_analysis(path: Path) -> None:
             incremental_runs += s.cache.last_mode == "incremental"
     if _random_edits(text, random.Random(path.name), 1):
         assert incremental_runs > 0  # the incremental path was exercised
+
+
+@pytest.mark.parametrize("path", PY_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_random_edits_with_statement_rules_alone(path: Path) -> None:
+    """As the language server runs them (module-scoped rules in its worker
+    processes): unchanged function and class bodies are not even walked."""
+    text = path.read_text(encoding="utf-8")
+    rng = random.Random("alone" + path.name)
+    for edited in _random_edits(text, rng, 4):
+        s = Session(text, str(path), rules=STATEMENT_RULES)
+        for current in (edited, text):
+            got = Counter(map(_key, s.lint(current)))
+            assert got == Counter(map(_key, _full(current, str(path), rules=STATEMENT_RULES))), current
+
+
+def test_imports_in_unwalked_bodies_still_count() -> None:
+    """ML312 is silent when the module imports a tuner anywhere, also in a
+    function body the incremental walk skips."""
+    src = (
+        "from sklearn.ensemble import RandomForestClassifier\n\n\n"
+        "def tune():\n    import optuna\n    return optuna\n\n\n"
+        "def train(X, y):\n    model = RandomForestClassifier()\n    return model.fit(X, y)\n"
+    )
+    s = Session(src, rules=STATEMENT_RULES)
+    edited = src.replace("model = Random", "modelx = Random").replace("return model.fit", "return modelx.fit")
+    got = s.lint(edited)
+    assert s.cache.last_mode == "incremental" and s.cache.last_dirty == 1
+    assert Counter(map(_key, got)) == Counter(map(_key, _full(edited, rules=STATEMENT_RULES)))
+    assert "ML312" not in {f.code for f in got}
+    assert "ML312" in {f.code for f in _full(edited.replace("import optuna", "import json"), rules=STATEMENT_RULES)}
 
 
 TRAIN = '''import numpy as np

@@ -201,7 +201,7 @@ def test_server_analysis_with_the_worker_equals_one_lint(worker) -> None:
     parser, cache, cfg = IncrementalParser(), StatementCache(), Config()
     texts = [LEAKY_DOC, LEAKY_DOC.replace("df = pd", "dfx = pd").replace("(df.", "(dfx.").replace('df["y"]', 'dfx["y"]'), LEAKY_DOC]
     for text in texts:
-        got = analyse_python("file:///doc.py", None, text, 1, cfg, "utf-16", parser, cache=cache, worker=worker)
+        got = analyse_python("file:///doc.py", None, text, 1, cfg, "utf-16", parser, cache=cache, workers=[worker])
         want = lint_source(Source(path="file:///doc.py", text=text), cfg)
         assert _diagnostics(got) == [(f.code, f.line, f.col, f.message) for f in want]
         assert "ML201" in {e.finding.code for e in got.entries}
@@ -215,6 +215,6 @@ def test_server_analysis_falls_back_when_the_worker_is_gone() -> None:
     dead = RuleWorker(["DataLeakage"])
     dead.close()
     assert dead.submit("k", LEAKY_DOC, "doc.py", Config()) is None
-    got = analyse_python("file:///doc.py", None, LEAKY_DOC, 1, Config(), "utf-16", IncrementalParser(), worker=dead)
+    got = analyse_python("file:///doc.py", None, LEAKY_DOC, 1, Config(), "utf-16", IncrementalParser(), workers=[dead])
     want = lint_source(Source(path="file:///doc.py", text=LEAKY_DOC), Config())
     assert _diagnostics(got) == [(f.code, f.line, f.col, f.message) for f in want]

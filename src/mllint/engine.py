@@ -167,6 +167,8 @@ _SEMANTIC_TYPES = (
 )
 
 
+_BODY_DEFS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
+
 # Node types that never have child nodes (in the lean walk): candidates for
 # not being pushed at all.
 _LEAF_TYPES = (ast.Name, ast.Constant, ast.alias, ast.Pass, ast.Break, ast.Continue, ast.Global, ast.Nonlocal)
@@ -271,7 +273,8 @@ class _Tables:
     def rebuild(self) -> None:
         live = [r for r in self.rules if id(r) not in self.broken]
         self.full = _Dispatch(live)
-        self.module = _Dispatch([r for r in live if r.scope != "statement"]) if self.split else self.full
+        self.module_rules = [r for r in live if r.scope != "statement"]
+        self.module = _Dispatch(self.module_rules) if self.split else self.full
         self.plans_full.clear()
         self.plans_module.clear()
 
@@ -333,9 +336,14 @@ def run_rules(ctx: Context, rule_classes: list[type[Rule]], only: set[int] | Non
             while scope_depths and scope_depths[-1] >= depth:
                 scope_depths.pop()
                 sem.pop_scope()
+        prune = False
         if depth == 1 and only is not None:
             # A top-level statement: its whole subtree is walked before the next one.
             table, plans = tables.pick(id(node) in only)
+            # An unchanged function or class and no module-scoped rule here
+            # (they run elsewhere, e.g. in the language server's worker): its
+            # body is not walked; its imports still count.
+            prune = not tables.use_full and not tables.module_rules and type(node) in _BODY_DEFS
         t = type(node)
         plan = plans.get(t)
         if plan is None:
@@ -360,6 +368,9 @@ def run_rules(ctx: Context, rule_classes: list[type[Rule]], only: set[int] | Non
                     # Drop the rule from every dispatch table.
                     tables.rebuild()
                     table, plans = tables.current()
+        if prune:
+            sem.note_imports(node.body)  # type: ignore[attr-defined]
+            continue
         anc.append(node)
         if scope:
             scope_depths.append(depth)

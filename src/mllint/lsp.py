@@ -45,7 +45,18 @@ log = logging.getLogger(__name__)
 CONFIG_GLOBS = ("**/pyproject.toml", "**/.mllint.yaml", "**/.mllint.yml")
 CONFIG_NAMES = ("pyproject.toml", ".mllint.yaml", ".mllint.yml")
 PYTHON_SUFFIXES = (".py", ".pyi")
-PARALLEL_RULES = ("DataLeakage",)  # rule classes the worker process runs
+LEAKAGE_RULES = ("DataLeakage",)
+
+
+def parallel_rule_groups() -> list[tuple[str, ...]]:
+    """The rule classes each worker process runs: the leakage analysis, and
+    every other module-scoped rule (`Rule.scope`)."""
+    from mllint.rules.base import registered_rules
+
+    others = tuple(rc.__name__ for rc in registered_rules() if rc.scope != "statement" and rc.__name__ not in LEAKAGE_RULES)
+    return [LEAKAGE_RULES, others]
+
+
 DEFAULT_DEBOUNCE = 0.0  # seconds; changes that arrive during an analysis coalesce anyway
 
 
@@ -110,9 +121,11 @@ class MllintServer(LanguageServer):
         self.debounce = DEFAULT_DEBOUNCE
         self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mllint-analysis")
         self.catalog = default_catalog()
-        # The leakage analysis costs about as much as all other rules together
-        # on a large file: it runs in a child process at the same time.
-        self.worker = RuleWorker(PARALLEL_RULES)
+        # Rules that must see the whole module on every change run in child
+        # processes at the same time as this process runs the rules that
+        # re-run only on edited statements: the leakage analysis in one, the
+        # other module-scoped rules in another.
+        self.workers = [RuleWorker(group) for group in parallel_rule_groups()]
 
     # -- settings ---------------------------------------------------------
     def apply_settings(self, options: Any) -> bool:
@@ -188,9 +201,9 @@ class MllintServer(LanguageServer):
             # Config discovery reads files: done in the worker thread too.
             return lambda: analyse_notebook(key, path, cells, version, configs.for_path(path, folder), encoding, catalog)
         doc = self.workspace.get_text_document(key)
-        text, version, parser, cache, worker = doc.source, doc.version, st.parser, st.cache, self.worker
+        text, version, parser, cache, workers = doc.source, doc.version, st.parser, st.cache, self.workers
         return lambda: analyse_python(
-            key, path, text, version, configs.for_path(path, folder), encoding, parser, catalog, cache, worker
+            key, path, text, version, configs.for_path(path, folder), encoding, parser, catalog, cache, workers
         )
 
     def folder_of(self, path: str | None) -> str | None:
@@ -434,7 +447,8 @@ def create_server() -> MllintServer:
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: MllintServer, params: types.InitializedParams) -> None:
-        ls.worker.start()  # its imports (~0.5 s) overlap the client's didOpen
+        for worker in ls.workers:
+            worker.start()  # their imports (~0.5 s) overlap the client's didOpen
         ls.show_config_errors()
         ws = ls.client_capabilities.workspace
         watched = ws.did_change_watched_files if ws is not None else None
@@ -558,7 +572,8 @@ def create_server() -> MllintServer:
             if st.task is not None and not st.task.done():
                 st.task.cancel()
         ls.executor.shutdown(wait=False, cancel_futures=True)
-        ls.worker.close()
+        for worker in ls.workers:
+            worker.close()
 
     return server
 
@@ -578,5 +593,6 @@ def serve(tcp: bool = False, host: str = "127.0.0.1", port: int = 2087) -> int:
         else:
             server.start_io()
     finally:
-        server.worker.close()
+        for worker in server.workers:
+            worker.close()
     return 0

@@ -169,13 +169,14 @@ def analyse_python(
     parser: IncrementalParser | None = None,
     catalog: Catalog | None = None,
     cache: StatementCache | None = None,
-    worker: RuleWorker | None = None,
+    workers: Sequence[RuleWorker] = (),
 ) -> Analysis:
     """`parser` and `cache` are the document's own (kept between changes):
     the incremental parse, and statement-scoped findings reused for the
     top-level statements a change did not touch (`mllint.incremental`).
-    `worker`: the server's child process that runs some rules (the leakage
-    analysis) at the same time as this thread runs the others."""
+    `workers`: the server's child processes, each running some rules (the
+    leakage analysis; the other module-scoped rules) at the same time as this
+    thread runs the rest."""
     analysis = Analysis(key=uri, version=version, targets=[uri])
     try:
         catalog = catalog or default_catalog()
@@ -192,7 +193,7 @@ def analyse_python(
         if tree is None:
             findings = lint_source(source, config, catalog)  # reports the syntax error
         else:
-            findings = _lint_parsed(uri, source, tree, config, catalog, cache, worker)
+            findings = _lint_parsed(uri, source, tree, config, catalog, cache, workers)
         line_map = LineMap(split_lines(text), encoding)
         planner = NoqaPlanner(text)
         for f in findings:
@@ -213,23 +214,30 @@ def _lint_parsed(
     config: Config,
     catalog: Catalog,
     cache: StatementCache | None,
-    worker: RuleWorker | None,
+    workers: Sequence[RuleWorker],
 ) -> list[Finding]:
-    """`lint_source` over a parsed document, the worker's rules in the child
+    """`lint_source` over a parsed document, each worker's rules in its child
     process while this thread runs the others (the same findings as one
-    `lint_source` call: both halves unsuppressed, then merged and the noqa
-    comments applied). If the worker fails, its rules run here after all."""
+    `lint_source` call: every part unsuppressed, then merged and the noqa
+    comments applied). If a worker fails, its rules run here after all."""
     classes = RuleSet.for_config(config).classes
-    remote = [rc for rc in classes if worker is not None and rc.__name__ in worker.rule_names]
-    pending = worker.submit(key, source.text, source.path, config) if worker is not None and remote else None
-    here = [rc for rc in classes if rc not in remote] if pending is not None else classes
+    sent: list[tuple[list, object]] = []  # (rule classes, pending answer)
+    remote: set = set()
+    for worker in workers:
+        theirs = [rc for rc in classes if rc.__name__ in worker.rule_names]
+        pending = worker.submit(key, source.text, source.path, config) if theirs else None
+        if pending is not None:
+            sent.append((theirs, pending))
+            remote.update(theirs)
+    here = [rc for rc in classes if rc not in remote]
     findings = lint_source(source, config, catalog, rule_classes=here, tree=tree, apply_noqa=False, incremental=cache)
-    if pending is not None:
-        theirs = pending.result(WORKER_TIMEOUT)
-        if theirs is None:
-            theirs = lint_source(source, config, catalog, rule_classes=remote, tree=tree, apply_noqa=False)
-        # A syntax error is reported once, by this side (the child parses the same text).
-        findings = findings + [f for f in theirs if f.code != UNANALYSABLE]
+    for theirs, pending in sent:
+        answer = pending.result(WORKER_TIMEOUT)  # type: ignore[attr-defined]
+        if answer is None:
+            answer = lint_source(source, config, catalog, rule_classes=theirs, tree=tree, apply_noqa=False)
+        # A syntax error is reported once, by this side (the children parse the same text).
+        findings = findings + [f for f in answer if f.code != UNANALYSABLE]
+    if sent:
         findings.sort(key=Finding.sort_key)
     return apply_suppressions(source, findings)
 

@@ -137,14 +137,28 @@ class SemanticModel:
             self.imported.add(alias.name)
 
     def on_import_from(self, node: ast.ImportFrom) -> None:
-        module = ("." * (node.level or 0)) + (node.module or "")
-        for alias in node.names:
-            if alias.name == "*":
-                continue
-            target = f"{module}.{alias.name}" if module and not module.endswith(".") else f"{module}{alias.name}"
-            local = alias.asname or alias.name
+        for local, target in _from_targets(node):
             self.bind(local, Binding(local, "import", node, target, line=node.lineno))
             self.imported.add(target)
+
+    def note_imports(self, stmts: list[ast.stmt]) -> None:
+        """Record in `imported` the imports among these statements and those
+        nested in them, binding nothing: for a function or class body the
+        engine does not walk (incremental analysis), whose imports still
+        count as the module's."""
+        from mllint.astwalk import STATEMENT_FIELDS
+
+        stack = list(reversed(stmts))
+        while stack:
+            st = stack.pop()
+            t = type(st)
+            if t is ast.Import:
+                self.imported.update(alias.name for alias in st.names)  # type: ignore[attr-defined]
+            elif t is ast.ImportFrom:
+                self.imported.update(target for _, target in _from_targets(st))  # type: ignore[arg-type]
+            else:
+                for field in reversed(STATEMENT_FIELDS.get(t, ())):
+                    stack.extend(reversed(getattr(st, field)))
 
     def on_assign(self, node: ast.Assign | ast.AnnAssign | ast.AugAssign | ast.NamedExpr) -> None:
         value = node.value
@@ -281,6 +295,18 @@ class SemanticModel:
         if name not in self._facts:
             self._facts[name] = compute()
         return self._facts[name]
+
+
+def _from_targets(node: ast.ImportFrom) -> list[tuple[str, str]]:
+    """(local name, qualified target) of each name a `from ... import` binds."""
+    module = ("." * (node.level or 0)) + (node.module or "")
+    out = []
+    for alias in node.names:
+        if alias.name == "*":
+            continue
+        target = f"{module}.{alias.name}" if module and not module.endswith(".") else f"{module}{alias.name}"
+        out.append((alias.asname or alias.name, target))
+    return out
 
 
 def dotted_name(node: ast.AST | None) -> str | None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import functools
+import re
 
 from mllint.semantic import kwarg_value as _kw, dotted_name as _dotted  # shared helpers
 from mllint.rules.base import Rule, register
@@ -25,6 +27,18 @@ SPLITTERS = frozenset({"sklearn.model_selection.train_test_split"})
 
 def _norm(name: str) -> str:
     return name.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+@functools.lru_cache(maxsize=8)
+def _literal_pattern(protected: tuple[str, ...]) -> re.Pattern[str]:
+    """A quoted string whose content `_protected` accepts: `"sex"`,
+    `'Sex-At Birth'`, `"age_group"`, `"applicant age"` (case, spaces and
+    hyphens as `_norm` folds them)."""
+    sep = r"[\s_-]"
+    names = "|".join(sep.join(re.escape(part) for part in p.split("_")) for p in protected)
+    return re.compile(
+        rf"""["']\s*(?:(?:{names})(?:{sep}[^"'\n]*)?|[^"'\n]*{sep}(?:{names}))\s*["']""", re.IGNORECASE
+    )
 
 
 def _str_list(node: ast.AST | None) -> list[str] | None:
@@ -55,12 +69,11 @@ class ProtectedAttributeFeature(Rule):
         self._metric_set = frozenset(self.metric_names)
         self._metric_suffixes = tuple("." + m for m in self.metric_names)
         self._metric_prefixes = tuple(m + "." for m in self.metric_names)
-        # A finding needs a column name, a string in the source, that contains
-        # a protected attribute: none in the text, nothing to look at (a
-        # column spelled with escapes or split over adjacent literals,
-        # `"gen" "der"`, is not seen).
-        text = _norm(ctx.source.text)
-        if not any(p in text for p in self.protected):
+        # A finding needs a column name, a string literal in the source, that
+        # `_protected` matches: none in the text, nothing to look at (a column
+        # spelled with escapes or split over adjacent literals, `"gen" "der"`,
+        # is not seen).
+        if not self.protected or not _literal_pattern(tuple(self.protected)).search(ctx.source.text):
             self.nodes = ()
 
     # -- column inference ------------------------------------------------------
