@@ -251,7 +251,29 @@ def pct(values: list[float], p: float) -> float:
     return ordered[k]
 
 
-async def run(n_edits: int, n_lines: int, pause: float, workdir: Path) -> dict:
+def changes(kind: str, line: int, col: int) -> tuple:
+    """The two changes made at an edit point: "rename" types one character
+    into the variable name and deletes it again; "newline" breaks the line
+    after the name (`running` / `= 0.0` on the next line, still valid
+    Python) and joins it again, so every later line moves: the case the
+    incremental analysis cannot reuse much of."""
+    at = types.Range(start=types.Position(line, col), end=types.Position(line, col))
+    if kind == "newline":
+        return (
+            types.TextDocumentContentChangePartial(range=at, text=" \\\n       "),
+            types.TextDocumentContentChangePartial(
+                range=types.Range(start=types.Position(line, col), end=types.Position(line + 1, 7)), text=""
+            ),
+        )
+    return (
+        types.TextDocumentContentChangePartial(range=at, text="x"),
+        types.TextDocumentContentChangePartial(
+            range=types.Range(start=types.Position(line, col), end=types.Position(line, col + 1)), text=""
+        ),
+    )
+
+
+async def run(n_edits: int, n_lines: int, pause: float, workdir: Path, kind: str = "rename") -> dict:
     text = training_script(n_lines)
     path = workdir / "train.py"
     path.write_text(text)
@@ -279,15 +301,7 @@ async def run(n_edits: int, n_lines: int, pause: float, workdir: Path) -> dict:
     latencies: list[float] = []
     version = 1
     for line, col in points:
-        # Type one character into a variable name, then delete it again.
-        for change in (
-            types.TextDocumentContentChangePartial(
-                range=types.Range(start=types.Position(line, col), end=types.Position(line, col)), text="x"
-            ),
-            types.TextDocumentContentChangePartial(
-                range=types.Range(start=types.Position(line, col), end=types.Position(line, col + 1)), text=""
-            ),
-        ):
+        for change in changes(kind, line, col):
             await asyncio.sleep(pause)
             version += 1
             start = time.perf_counter()
@@ -360,14 +374,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--edits", type=int, default=40, help="edit points; each is typed then deleted (2 changes)")
     p.add_argument("--lines", type=int, default=2000)
     p.add_argument("--pause", type=float, default=0.12, help="seconds between changes")
+    p.add_argument(
+        "--kind", choices=("rename", "newline"), default="rename",
+        help="rename: type into a name and delete it (the default); newline: break the line and join it (later lines move)",
+    )
     p.add_argument("--json", action="store_true")
     p.add_argument("--no-breakdown", action="store_true", help="skip the in-process analysis timing")
     args = p.parse_args(argv)
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        result = asyncio.run(run(args.edits, args.lines, args.pause, Path(tmp)))
-    if not args.no_breakdown:
+        result = asyncio.run(run(args.edits, args.lines, args.pause, Path(tmp), args.kind))
+    result["kind"] = args.kind
+    if not args.no_breakdown and args.kind == "rename":
         result.update(in_process(args.edits, args.lines))
     if args.json:
         print(json.dumps(result))

@@ -326,6 +326,22 @@ def run_rules(ctx: Context, rule_classes: list[type[Rule]], only: set[int] | Non
     # server's worker): no walk. The semantic model then stays empty.
     walk = bool(tables.full.by_type or tables.full.call_all or tables.full.filtered_calls)
     stack: list[tuple[ast.AST, int]] = [(ctx.tree, 0)] if walk else []
+    # Re-analysed after each edit: the walk order of each top-level statement
+    # is kept on its node (unchanged statements keep their nodes), so only
+    # edited statements are expanded child by child.
+    expand = True
+    pruned: set[int] = set()
+    if walk and ctx.incremental and isinstance(ctx.tree, ast.Module):
+        order: list[tuple[ast.AST, int]] = [(ctx.tree, 0)]
+        for st in ctx.tree.body:
+            if only is not None and id(st) not in only and not tables.module_rules and type(st) in _BODY_DEFS:
+                pruned.add(id(st))
+                order.append((st, 1))
+            else:
+                order.extend(_statement_order(st, lean, skip, fields_of))
+        order.reverse()
+        stack = order
+        expand = False
     pop = stack.pop
     push = stack.append
     AST = ast.AST
@@ -343,7 +359,10 @@ def run_rules(ctx: Context, rule_classes: list[type[Rule]], only: set[int] | Non
             # An unchanged function or class and no module-scoped rule here
             # (they run elsewhere, e.g. in the language server's worker): its
             # body is not walked; its imports still count.
-            prune = not tables.use_full and not tables.module_rules and type(node) in _BODY_DEFS
+            if expand:
+                prune = not tables.use_full and not tables.module_rules and type(node) in _BODY_DEFS
+            else:
+                prune = id(node) in pruned
         t = type(node)
         plan = plans.get(t)
         if plan is None:
@@ -375,7 +394,7 @@ def run_rules(ctx: Context, rule_classes: list[type[Rule]], only: set[int] | Non
         if scope:
             scope_depths.append(depth)
             sem.push_scope(node)
-        if fields:
+        if fields and expand:
             children: list[ast.AST] = []
             for f in fields:
                 v = getattr(node, f, None)
@@ -399,6 +418,40 @@ def run_rules(ctx: Context, rule_classes: list[type[Rule]], only: set[int] | Non
             rule.finish()
         except Exception as exc:
             _internal_error(ctx, type(rule), exc, None)
+
+
+def _statement_order(st: ast.stmt, lean: bool, skip: frozenset, fields_of: dict) -> list[tuple[ast.AST, int]]:
+    """The (node, depth) pairs the walk visits under a top-level statement,
+    in walk order; memoised on the statement node."""
+    key = (lean, skip)
+    memo = st.__dict__.get("_mllint_order")
+    if memo is not None and memo[0] == key:
+        return memo[1]
+    out: list[tuple[ast.AST, int]] = []
+    stack: list[tuple[ast.AST, int]] = [(st, 1)]
+    AST = ast.AST
+    while stack:
+        node, depth = stack.pop()
+        out.append((node, depth))
+        t = type(node)
+        fields = fields_of.get(t)
+        if fields is None:
+            fields = child_fields(t, lean)
+        children: list[ast.AST] = []
+        for f in fields:
+            v = getattr(node, f, None)
+            if v is None:
+                continue
+            if v.__class__ is list:
+                for x in v:
+                    if x.__class__ not in skip and isinstance(x, AST):
+                        children.append(x)
+            elif v.__class__ not in skip and isinstance(v, AST):
+                children.append(v)
+        for child in reversed(children):
+            stack.append((child, depth + 1))
+    st._mllint_order = (key, out)  # type: ignore[attr-defined]
+    return out
 
 
 def _internal_error(ctx: Context, rule_cls: type[Rule], exc: BaseException, node: ast.AST | None) -> None:

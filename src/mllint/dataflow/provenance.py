@@ -525,6 +525,11 @@ class Analysis:
         self._q_parts: dict[str, tuple[str, str]] = {}  # qualname -> (short, top)
         # `selected_names(tree)` when the caller collected it already.
         self.selected: frozenset | None = None
+        # Remember and replay calls (mllint.dataflow.memo): only when the
+        # module is analysed again after each edit (the language server).
+        self.memo = False
+        self._recs: list = []  # calls being recorded, outermost first
+        self.memo_hits = 0
 
     def resolve(self, node: ast.AST) -> str | None:
         """`resolve(node, self.imports)`, memoised per node."""
@@ -585,6 +590,8 @@ class Analysis:
         for st in body:
             if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.funcs.setdefault(st.name, st)
+                if self._recs:
+                    _memo.func_write(self, st.name, st, True)
 
     def block(self, body: list[ast.stmt], env: dict[str, Val]) -> None:
         for st in body:
@@ -658,6 +665,8 @@ class Analysis:
             self.block(st.finalbody, env)
         elif t in (ast.FunctionDef, ast.AsyncFunctionDef):
             self.funcs[st.name] = st
+            if self._recs:
+                _memo.func_write(self, st.name, st, False)
             env.pop(st.name, None)
         elif t is ast.Return:
             if st.value is not None:
@@ -708,6 +717,8 @@ class Analysis:
             env[target.id] = v
             sp = v.split
             if isinstance(sp, Split):
+                if self._recs:
+                    _memo.touch_event(self, sp.seq)
                 (sp.test_names if v.side == "test" else sp.train_names).append(target.id)
         elif isinstance(target, (ast.Tuple, ast.List)):
             elts = target.elts
@@ -736,6 +747,8 @@ class Analysis:
                     col = self.const_str(target.slice)
                     for ds, _ in cur.origins:
                         info = self.datasets.get(ds)
+                        if self._recs:
+                            _memo.touch_dataset(self, ds)
                         if info is not None and col:
                             info["date_cols"].add(col)
         elif isinstance(target, ast.Attribute):
@@ -760,6 +773,8 @@ class Analysis:
     def mark_time(self, v: Val, node: ast.AST) -> None:
         for ds, _ in v.origins:
             info = self.datasets.get(ds)
+            if self._recs:
+                _memo.touch_dataset(self, ds)
             if info is not None and info["time"] is None:
                 info["time"] = getattr(node, "lineno", 0)
 
@@ -912,6 +927,8 @@ class Analysis:
         sv = self.ev(row, env)
         if sv.kind == "index" and sv.index is not None:
             key, side = sv.index
+            if self._recs and key in self.splits:
+                _memo.touch_event(self, self.splits[key].seq)
             if key not in self.splits and isinstance(key, tuple) and key[0] == "perm":
                 self.split_event(key, node, "perm", base, random=True)
             return with_side(base, key, side, None)
@@ -960,6 +977,8 @@ class Analysis:
             sp = Split(self.new_id(), key, self.tick(), node, kind, base.origins, base.resampled, random)
             self.splits[key] = sp
         else:
+            if self._recs:
+                _memo.touch_event(self, sp.seq)
             sp.random = sp.random or random
             sp.resampled = sp.resampled | base.resampled
         return sp
@@ -974,6 +993,8 @@ class Analysis:
                 return self.method(node, func.attr, recv, env)
             return self.function(node, q, env)
         if isinstance(func, ast.Name):
+            if self._recs:
+                _memo.func_read(self, func.id)
             if func.id in self.funcs and func.id not in self.imports and func.id not in env:
                 return self.inline(node, self.funcs[func.id], env)
             v = env.get(func.id) or (self.module_env.get(func.id) if env is not self.module_env else None)
@@ -1002,6 +1023,8 @@ class Analysis:
     def inline(self, node: ast.Call, fn: ast.FunctionDef | ast.AsyncFunctionDef, env: dict[str, Val]) -> Val:
         pos, kws = self.args(node, env)
         self.called.add(fn.name)
+        if self._recs:
+            _memo.called(self, fn.name)
         return self.call_function(fn, pos, kws, env)
 
     def opaque(self, node: ast.AST, name: str) -> Val:
@@ -1018,7 +1041,17 @@ class Analysis:
             return out
         plain = not any(v.origins or v.obj is not None or v.kind in ("tuple", "folds", "index", "obj") for v in (*pos, *kws.values()))
         if plain and id(fn) in self.plain_returns:
+            if self._recs:
+                _memo.plain_hit(self, id(fn))
             return self.plain_returns[id(fn)]
+        if plain and self._recs:
+            _memo.plain_miss(self, id(fn))
+        rec = None
+        if self.memo and _memo.eligible(self):
+            out = _memo.replay(self, fn, pos, kws, opaque_params)
+            if out is not None:
+                return out
+            rec = _memo.start(self, fn, pos, kws, opaque_params)
         local: dict[str, Val] = {}
         params = [*fn.args.posonlyargs, *fn.args.args]
         for i, p in enumerate(params):
@@ -1036,12 +1069,20 @@ class Analysis:
         try:
             self.collect_funcs(fn.body)
             self.block(fn.body, local)
+        except BaseException:
+            if rec is not None:
+                _memo.abandon(self, rec)
+            raise
         finally:
             self.depth -= 1
             self.stack.pop()
         ret = local.get("<return>", UNKNOWN)
         if plain:
             self.plain_returns[id(fn)] = ret
+            if self._recs:
+                _memo.plain_add(self, id(fn), ret)
+        if rec is not None:
+            _memo.finish(self, rec, ret)
         return ret
 
     # library functions by qualified name
@@ -1281,6 +1322,8 @@ class Analysis:
         random = not (isinstance(sh, ast.Constant) and sh.value is False)
         key = ("tts", id(node), inputs)
         sp = self.splits.get(key)
+        if sp is not None and self._recs:
+            _memo.touch_event(self, sp.seq)
         if sp is None:
             sp = Split(self.new_id(), key, self.tick(), node, "tts", inputs, resampled, random)
             self.splits[key] = sp
@@ -1303,6 +1346,8 @@ class Analysis:
         n = len(node.args[1].elts) if len(node.args) > 1 and isinstance(node.args[1], (ast.List, ast.Tuple)) else 2
         key = ("tts", id(node), ds.origins)
         sp = self.splits.get(key)
+        if sp is not None and self._recs:
+            _memo.touch_event(self, sp.seq)
         if sp is None:
             sp = Split(self.new_id(), key, self.tick(), node, "random_split", ds.origins, ds.resampled, True)
             self.splits[key] = sp
@@ -1422,6 +1467,8 @@ class Analysis:
                     if part and isinstance(part[-1][0], tuple) and part[-1][0][0] == "sample" and part[-1][1] == "train":
                         key = part[-1][0]
                         sp = self.splits.get(key)
+                        if sp is not None and self._recs:
+                            _memo.touch_event(self, sp.seq)
                         return with_side(recv, key, "test", sp)
             return base
         if name in ("fillna",):
@@ -1464,6 +1511,8 @@ class Analysis:
     def is_date_col(self, v: Val, col: str) -> bool:
         for ds, _ in v.origins:
             info = self.datasets.get(ds)
+            if self._recs:
+                _memo.touch_dataset(self, ds)
             if info is not None and col in info["date_cols"]:
                 return True
         return bool(DATE_NAME.search(col))
@@ -1535,6 +1584,8 @@ class Analysis:
     def fit_event(self, node, obj, cls, data: Val, x: Val | None, arg, method, stat=False, has_validation=False) -> Fit:
         key = (id(node), data.origins)
         f = self.fits.get(key)
+        if f is not None and self._recs:
+            _memo.touch_event(self, f.seq)
         if f is None:
             f = Fit(self.new_id(), self.tick(), node, obj, cls, data.origins, data.fitted_by, data.resampled, arg, method, stat, self.loops[-1] if self.loops else None, has_validation)
             self.fits[key] = f
@@ -1552,6 +1603,8 @@ class Analysis:
     def resample_event(self, node, what, v: Val) -> Resample:
         key = (id(node), v.origins)
         r = self.resamples.get(key)
+        if r is not None and self._recs:
+            _memo.touch_event(self, r.seq)
         if r is None:
             r = Resample(self.new_id(), self.tick(), node, what, v.origins)
             self.resamples[key] = r
@@ -1566,8 +1619,12 @@ class Analysis:
         fit_seq = obj.fits[-1].id if obj is not None and obj.fits else None
         key = (id(node), origins, fit_seq)
         if key in self.seen_uses:
+            if self._recs:
+                _memo.seen_hit(self, key)
             return
         self.seen_uses.add(key)
+        if self._recs:
+            _memo.seen_add(self, key)
         u = Use(
             self.tick(), node, obj, method, origins, fitted, arg, is_eval, metric, models,
             self.loops[-1] if self.loops else None,
@@ -1851,7 +1908,7 @@ class LeakageFacts:
                 add("ML208", first.node, "threshold-only", use=first, extra={"metrics": sorted({u.metric for u in thr})})
 
 
-def analyse(tree: ast.Module, text: str | None = None, selected: frozenset | None = None) -> LeakageFacts:
+def analyse(tree: ast.Module, text: str | None = None, selected: frozenset | None = None, memo: bool = False) -> LeakageFacts:
     """Run the provenance analysis over a module (cheap no-op for modules
     that import no ML/data library). `text` is the module's source, used for
     a few module-wide textual facts (which metric names appear). `selected`
@@ -1861,6 +1918,7 @@ def analyse(tree: ast.Module, text: str | None = None, selected: frozenset | Non
         return LeakageFacts(None)
     a = Analysis(tree, imports, text if text is not None else ast.unparse(tree))
     a.selected = selected
+    a.memo = memo
     try:
         a.run()
         return LeakageFacts(a)
@@ -1868,3 +1926,6 @@ def analyse(tree: ast.Module, text: str | None = None, selected: frozenset | Non
         # Generated code with expressions nested a thousand deep: no verdict
         # rather than a crash (the rest of the linter still runs).
         return LeakageFacts(None)
+
+
+from mllint.dataflow import memo as _memo  # noqa: E402  (it uses the classes above)

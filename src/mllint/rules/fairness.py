@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import ast
-import functools
-import re
 
 from mllint.semantic import kwarg_value as _kw, dotted_name as _dotted  # shared helpers
 from mllint.rules.base import Rule, register
@@ -29,16 +27,25 @@ def _norm(name: str) -> str:
     return name.strip().lower().replace(" ", "_").replace("-", "_")
 
 
-@functools.lru_cache(maxsize=8)
-def _literal_pattern(protected: tuple[str, ...]) -> re.Pattern[str]:
-    """A quoted string whose content `_protected` accepts: `"sex"`,
-    `'Sex-At Birth'`, `"age_group"`, `"applicant age"` (case, spaces and
-    hyphens as `_norm` folds them)."""
-    sep = r"[\s_-]"
-    names = "|".join(sep.join(re.escape(part) for part in p.split("_")) for p in protected)
-    return re.compile(
-        rf"""["']\s*(?:(?:{names})(?:{sep}[^"'\n]*)?|[^"'\n]*{sep}(?:{names}))\s*["']""", re.IGNORECASE
-    )
+_BOUNDARY = frozenset("\"'_\t\r\n")
+
+
+def _may_name_protected(text: str, protected: list[str]) -> bool:
+    """Could a string literal in `text` be a column `_protected` matches?
+    True when a protected name occurs with a quote, a separator or a line
+    end on each side (`"sex"`, `'Sex-At Birth'`, `"applicant age"`; not
+    `average`): a superset of the literals the rule matches, found with
+    plain string searches."""
+    low = text.lower().replace(" ", "_").replace("-", "_")
+    n = len(low)
+    for p in protected:
+        i = low.find(p)
+        while i != -1:
+            j = i + len(p)
+            if (i == 0 or low[i - 1] in _BOUNDARY) and (j == n or low[j] in _BOUNDARY):
+                return True
+            i = low.find(p, i + 1)
+    return False
 
 
 def _str_list(node: ast.AST | None) -> list[str] | None:
@@ -73,7 +80,7 @@ class ProtectedAttributeFeature(Rule):
         # `_protected` matches: none in the text, nothing to look at (a column
         # spelled with escapes or split over adjacent literals, `"gen" "der"`,
         # is not seen).
-        if not self.protected or not _literal_pattern(tuple(self.protected)).search(ctx.source.text):
+        if not _may_name_protected(ctx.source.text, self.protected):
             self.nodes = ()
 
     # -- column inference ------------------------------------------------------

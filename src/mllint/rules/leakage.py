@@ -20,8 +20,11 @@ LEAKAGE_CODES = ("ML201", "ML202", "ML203", "ML204", "ML205", "ML206", "ML207", 
 
 
 def leakage_facts(ctx, selected: frozenset | None = None) -> LeakageFacts:
-    """The module's leakage analysis, computed once per module."""
-    return ctx.semantic.fact("leakage", lambda: analyse(ctx.tree, ctx.source.text, selected))  # type: ignore[return-value]
+    """The module's leakage analysis, computed once per module (remembering
+    calls between analyses when the module is re-analysed after each edit)."""
+    return ctx.semantic.fact(  # type: ignore[return-value]
+        "leakage", lambda: analyse(ctx.tree, ctx.source.text, selected, memo=ctx.incremental)
+    )
 
 
 def _selected_by_statement(tree: ast.Module) -> frozenset:
