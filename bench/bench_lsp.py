@@ -369,6 +369,50 @@ def in_process(n_points: int, n_lines: int) -> dict:
     }
 
 
+def parts(n_points: int, n_lines: int) -> dict:
+    """CPU time per change (p50, ms) of each part the server splits an
+    analysis into, each run on its own in this process: the server's own
+    rules (statement-scoped, incremental), the leakage analysis (calls
+    remembered), the other module-scoped rules."""
+    from mllint.config import Config
+    from mllint.engine import RuleSet, lint_source
+    from mllint.incremental import StatementCache
+    from mllint.lsp import parallel_rule_groups
+    from mllint.lsp_parse import IncrementalParser
+    from mllint.rules.base import registered_rules
+    from mllint.runner import tune_gc
+    from mllint.sources import Source
+
+    tune_gc()
+    by_name = {rc.__name__: rc for rc in registered_rules()}
+    config = Config()
+    leakage, others = parallel_rule_groups()
+    every = RuleSet.for_config(config).classes
+    groups = {
+        "server_rules_cpu_ms": [rc for rc in every if rc.__name__ not in (*leakage, *others)],
+        "leakage_child_cpu_ms": [by_name[n] for n in leakage],
+        "module_rules_child_cpu_ms": [by_name[n] for n in others],
+    }
+    text = training_script(n_lines)
+    lines = text.split("\n")
+    edits = [
+        "\n".join([*lines[:line], new, *lines[line + 1 :]])
+        for line, col in edit_points(text, random.Random(42), n_points)
+        for new in (lines[line][:col] + "x" + lines[line][col:], lines[line])
+    ]
+    out = {}
+    for name, classes in groups.items():
+        parser, cache = IncrementalParser(), StatementCache()
+        lint_source(Source(path="t.py", text=text), config, rule_classes=classes, tree=parser.parse(text), incremental=cache)
+        cpu = []
+        for edited in edits:
+            c = time.thread_time()
+            lint_source(Source(path="t.py", text=edited), config, rule_classes=classes, tree=parser.parse(edited), incremental=cache)
+            cpu.append((time.thread_time() - c) * 1000)
+        out[name] = round(statistics.median(cpu), 1)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--edits", type=int, default=40, help="edit points; each is typed then deleted (2 changes)")
@@ -388,6 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     result["kind"] = args.kind
     if not args.no_breakdown and args.kind == "rename":
         result.update(in_process(args.edits, args.lines))
+        result.update(parts(min(args.edits, 20), args.lines))
     if args.json:
         print(json.dumps(result))
     else:
@@ -401,6 +446,10 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"of which analysis (in process, same edits): p50 {result['analysis_p50_ms']} ms, "
                 f"p95 {result['analysis_p95_ms']} ms, CPU p50 {result['analysis_cpu_p50_ms']} ms"
+            )
+            print(
+                f"CPU per change, p50, by part: server {result['server_rules_cpu_ms']} ms, leakage child "
+                f"{result['leakage_child_cpu_ms']} ms, module-rules child {result['module_rules_child_cpu_ms']} ms"
             )
     return 0
 

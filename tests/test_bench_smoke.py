@@ -97,3 +97,20 @@ def test_update_document_creates_a_missing_file(tmp_path: Path) -> None:
     doc = tmp_path / "new.md"
     update_document(doc, BEGIN + "\nA\n" + END + "\n")
     assert doc.read_text() == "# Performance\n\n" + BEGIN + "\nA\n" + END + "\n"
+
+
+@pytest.mark.parametrize("kind", ["rename", "newline"])
+def test_lsp_latency_benchmark_runs(kind: str) -> None:
+    """bench/bench_lsp.py end to end on a small file: a real server, real
+    changes, every change's diagnostics arrive (timings not asserted)."""
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_lsp.py"), "--edits", "2", "--lines", "300", "--pause", "0", "--kind", kind, "--json"],
+        capture_output=True, text=True, timeout=240, cwd=ROOT,
+    )
+    assert out.returncode == 0, out.stderr
+    import json
+
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["edits"] == 4 and result["diagnostics"] > 0 and result["kind"] == kind
+    if kind == "rename":
+        assert {"analysis_p50_ms", "server_rules_cpu_ms", "leakage_child_cpu_ms", "module_rules_child_cpu_ms"} <= result.keys()

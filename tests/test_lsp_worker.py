@@ -218,3 +218,24 @@ def test_server_analysis_falls_back_when_the_worker_is_gone() -> None:
     got = analyse_python("file:///doc.py", None, LEAKY_DOC, 1, Config(), "utf-16", IncrementalParser(), workers=[dead])
     want = lint_source(Source(path="file:///doc.py", text=LEAKY_DOC), Config())
     assert _diagnostics(got) == [(f.code, f.line, f.col, f.message) for f in want]
+
+
+def test_a_starting_worker_is_not_waited_for_when_asked() -> None:
+    """The server asks `if_ready`: while the child is still importing, the
+    rules run in the server instead of waiting (the first analysis after
+    start-up); once it is ready, requests go to it."""
+    import time
+
+    w = RuleWorker(["DataLeakage"])
+    try:
+        child = w.start()
+        assert child is not None
+        assert w.submit("k", LEAKY_DOC, "doc.py", Config(), if_ready=True) is None
+        deadline = time.monotonic() + 30
+        while not child.ready and time.monotonic() < deadline:
+            time.sleep(0.05)
+        pending = w.submit("k", LEAKY_DOC, "doc.py", Config(), if_ready=True)
+        assert pending is not None
+        assert "ML201" in {f.code for f in pending.result(30) or []}
+    finally:
+        w.close()

@@ -332,13 +332,18 @@ def run_rules(ctx: Context, rule_classes: list[type[Rule]], only: set[int] | Non
     expand = True
     pruned: set[int] = set()
     if walk and ctx.incremental and isinstance(ctx.tree, ast.Module):
+        # Subtrees with no node anyone handles, no binding and no scope are
+        # left out of the order (`x.y.z` callee names, constant arguments).
+        wanted = frozenset(table.by_type) | semantic_types | scope_types
+        if table.call_all or table.filtered_calls:
+            wanted |= {Call}
         order: list[tuple[ast.AST, int]] = [(ctx.tree, 0)]
         for st in ctx.tree.body:
             if only is not None and id(st) not in only and not tables.module_rules and type(st) in _BODY_DEFS:
                 pruned.add(id(st))
                 order.append((st, 1))
             else:
-                order.extend(_statement_order(st, lean, skip, fields_of))
+                order.extend(_statement_order(st, lean, skip, fields_of, wanted))
         order.reverse()
         stack = order
         expand = False
@@ -420,10 +425,14 @@ def run_rules(ctx: Context, rule_classes: list[type[Rule]], only: set[int] | Non
             _internal_error(ctx, type(rule), exc, None)
 
 
-def _statement_order(st: ast.stmt, lean: bool, skip: frozenset, fields_of: dict) -> list[tuple[ast.AST, int]]:
+def _statement_order(
+    st: ast.stmt, lean: bool, skip: frozenset, fields_of: dict, wanted: frozenset
+) -> list[tuple[ast.AST, int]]:
     """The (node, depth) pairs the walk visits under a top-level statement,
-    in walk order; memoised on the statement node."""
-    key = (lean, skip)
+    in walk order, without the subtrees that hold no node of a `wanted`
+    type (nothing would happen there; the ancestors of every node visited
+    are unchanged); memoised on the statement node."""
+    key = (lean, skip, wanted)
     memo = st.__dict__.get("_mllint_order")
     if memo is not None and memo[0] == key:
         return memo[1]
@@ -450,6 +459,16 @@ def _statement_order(st: ast.stmt, lean: bool, skip: frozenset, fields_of: dict)
                 children.append(v)
         for child in reversed(children):
             stack.append((child, depth + 1))
+    # Backwards over the pre-order list, a node's children come just before it.
+    keep = [False] * len(out)
+    below: dict[int, bool] = {}  # depth -> a wanted node in the subtrees seen at that depth
+    for i in range(len(out) - 1, -1, -1):
+        node, depth = out[i]
+        mine = below.pop(depth + 1, False) or type(node) in wanted
+        keep[i] = mine
+        if mine:
+            below[depth] = True
+    out = [item for item, k in zip(out, keep) if k]
     st._mllint_order = (key, out)  # type: ignore[attr-defined]
     return out
 

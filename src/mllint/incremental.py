@@ -6,8 +6,7 @@ incremental parser (`mllint.lsp_parse`) then re-parses that one top-level
 statement and reuses the node objects of all the others. A rule declared
 `scope = "statement"` promises that each of its findings lies inside one
 top-level statement and depends only on that statement and on the module's
-*skeleton*: every top-level statement's position, the full text of
-module-level code (imports, assignments, `if __name__ == ...` blocks), and
+*skeleton*: the full text of module-level code (imports, assignments, `if __name__ == ...` blocks), and
 of functions and classes only their header lines (decorators, name,
 parameters, bases), nested down through class bodies, not their bodies.
 
@@ -17,9 +16,11 @@ configuration and the rule set are unchanged, statement-scoped rules only
 walk the statements whose node is new (the edited ones) and the findings of
 the others are reused. Module-scoped rules (and the semantic model) still
 see the whole module. Anything else (a changed skeleton: an import, a new
-function, a changed signature, a line inserted or deleted; a rule's internal
-error; a finding outside every statement) means a full analysis, whose
-result is cached again. The result is always the full analysis' result:
+function, a changed signature; a rule's internal error; a finding outside
+every statement) means a full analysis, whose result is cached again. An
+unchanged statement that moved (a line inserted above it) keeps its
+findings, moved by as many lines: statement-scoped rules never mention
+another statement's line in a message. The result is always the full analysis' result:
 `tests/test_incremental.py` checks this on random edits of every fixture.
 """
 
@@ -30,7 +31,7 @@ from bisect import bisect_right
 from typing import TYPE_CHECKING, Callable
 
 from mllint.astwalk import STATEMENT_FIELDS
-from mllint.findings import Finding
+from mllint.findings import Edit, Finding, Fix
 
 if TYPE_CHECKING:
     from mllint.engine import Context
@@ -91,15 +92,26 @@ def _nested_imports(body: list[ast.stmt]) -> list[ast.stmt]:
     return out
 
 
+def _moved(f: Finding, delta: int) -> Finding:
+    fix = f.fix
+    if fix is not None:
+        fix = Fix(
+            fix.title,
+            tuple(Edit(e.line + delta, e.col, e.end_line + delta, e.end_col, e.text) for e in fix.edits),
+            fix.applicability,
+        )
+    return f.with_(line=f.line + delta, end_line=f.end_line + delta, fix=fix)
+
+
 class StatementCache:
     """One document's statement-scoped findings between analyses. Not
     thread-safe: one document's analyses run one at a time (as its parser's)."""
 
     def __init__(self) -> None:
         self.key: tuple | None = None
-        # id(top-level statement node) -> (node, findings); the node is kept
-        # so its id stays its own.
-        self.entries: dict[int, tuple[ast.stmt, list[Finding]]] = {}
+        # id(top-level statement node) -> (node, its first line then, findings);
+        # the node is kept so its id stays its own.
+        self.entries: dict[int, tuple[ast.stmt, int, list[Finding]]] = {}
         self.last_mode = "none"  # "full" | "incremental" (for tests and benchmarks)
         self.last_dirty = 0  # top-level statements statement-scoped rules walked
 
@@ -124,7 +136,7 @@ class StatementCache:
             ctx.path,
             ctx.config.model_dump_json(),
             tuple(rc.__name__ for rc in rule_classes),
-            tuple((_start(st), st.end_lineno, skeleton(st, lines)) for st in body),
+            tuple(skeleton(st, lines) for st in body),
         )
         reuse = key == self.key and bool(local)
         if reuse:
@@ -153,14 +165,18 @@ class StatementCache:
                 # outside the statements it walked: nothing to attribute it to.
                 return self._give_up(ctx, rule_classes, run_rules, reuse)
             fresh[id(st)].append(f)
-        entries: dict[int, tuple[ast.stmt, list[Finding]]] = {}
+        entries: dict[int, tuple[ast.stmt, int, list[Finding]]] = {}
         for st in body:
             k = id(st)
+            start = _start(st)
             if k in fresh:
-                entries[k] = (st, fresh[k])
+                entries[k] = (st, start, fresh[k])
             else:
-                entries[k] = self.entries[k]
-            out.extend(entries[k][1])
+                _, before, old = self.entries[k]
+                # An unchanged statement that moved (lines inserted or
+                # deleted above it): its findings move with it.
+                entries[k] = (st, start, old if start == before else [_moved(f, start - before) for f in old])
+            out.extend(entries[k][2])
         self.entries = entries
         self.key = key
         return out

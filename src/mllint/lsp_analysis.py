@@ -225,7 +225,7 @@ def _lint_parsed(
     remote: set = set()
     for worker in workers:
         theirs = [rc for rc in classes if rc.__name__ in worker.rule_names]
-        pending = worker.submit(key, source.text, source.path, config) if theirs else None
+        pending = worker.submit(key, source.text, source.path, config, if_ready=True) if theirs else None
         if pending is not None:
             sent.append((theirs, pending))
             remote.update(theirs)

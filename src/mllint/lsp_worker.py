@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 MAX_FAILURES = 3  # consecutive failures before the worker stays disabled
 MAX_DOCUMENTS = 32  # incremental parsers kept in the child (least recently used dropped)
 _HEADER = struct.Struct("!Q")
+READY = 0  # the request id of the child's first message: started and ready
 
 
 def _send(stream: IO[bytes], obj: Any) -> None:
@@ -87,6 +88,8 @@ class _Child:
         self.worker = worker
         self.pending: dict[int, Pending] = {}
         self.failed = False
+        self.ready = False  # the child said it has imported everything
+        self.primed = False  # a text was sent ahead to warm it up
         self.write_lock = threading.Lock()
         # The mllint the server runs, wherever it comes from; not the current
         # directory ("-c" puts it first on sys.path), which is the user's project.
@@ -116,6 +119,9 @@ class _Child:
         try:
             while True:
                 rid, ok, payload = _recv(self.proc.stdout)  # type: ignore[arg-type]
+                if rid == READY:
+                    self.ready = True
+                    continue
                 with self.worker._lock:
                     pending = self.pending.pop(rid, None)  # None: a request given up on
                     self.worker._failures = 0 if ok else self.worker._failures + 1
@@ -194,17 +200,30 @@ class RuleWorker:
                     self._child = None
             return self._child
 
-    def submit(self, key: str, text: str, path: str, config: Config) -> Pending | None:
-        """Send one document's text; None if the worker is disabled or broken."""
+    def submit(self, key: str, text: str, path: str, config: Config, if_ready: bool = False) -> Pending | None:
+        """Send one document's text; None if the worker is disabled or broken,
+        or (`if_ready`) still starting: the caller then runs the rules itself
+        rather than wait for the child's imports."""
         child = self.start()
         if child is None:
             return None
-        with self._lock:
-            self._next_id += 1
-            pending = Pending(child, self._next_id)
+        if if_ready and not child.ready:
+            if not child.primed:
+                # Analysed when the child is up, answer unused: its parser
+                # and remembered calls are warm for the next change.
+                child.primed = True
+                prime = self._pending(child)
+                child.request(prime, (prime.rid, key, text, path, config))
+            return None
+        pending = self._pending(child)
         if not child.request(pending, (pending.rid, key, text, path, config)):
             return None
         return pending
+
+    def _pending(self, child: _Child) -> Pending:
+        with self._lock:
+            self._next_id += 1
+            return Pending(child, self._next_id)
 
     def close(self) -> None:
         with self._lock:
@@ -236,6 +255,7 @@ def _child_main(rule_names: list[str]) -> None:
     classes = [by_name[name] for name in rule_names]
     catalog = default_catalog()
     tune_gc()
+    _send(out, (READY, True, None))
     # Per document: its incremental parser and statement cache (as the server's).
     parsers: OrderedDict[str, tuple[IncrementalParser, StatementCache]] = OrderedDict()
     while True:

@@ -19,16 +19,17 @@ end. An object argument is remembered by its content and must not be
 changed or kept by the call.
 
 A remembered call is replayed (`replay`) only when everything it depended
-on is the same: the function and every function of the module (the same
-node objects, at the same lines), the imports, the module-level values, the
+on is the same: the function and every function it looked up (the same
+node objects: lines may have moved, and the analysis keeps nodes, never
+line numbers), the imports, the module-level values, the
 arguments, the caller's stack and target name, the counters that number
 events and datasets (so replayed numbers are the ones a fresh analysis
 would give), enough work budget, and none of the keys it would create
 exists already. Replaying inserts fresh copies of its effects. Otherwise
 the call is analysed as usual (and remembered again).
 
-The result is exactly that of analysing the call: `tests/test_incremental.py`
-compares findings with and without memory on random edits.
+The result is exactly that of analysing the call: `tests/test_leakage_memo.py`
+compares findings with and without memory on random edit sequences.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class Recording:
         self.entry_budget = a.budget
         self.uses_len = len(a.uses)
         self.cvs_len = len(a.cvs)
-        self.funcs_read: dict[str, tuple] = {}  # name -> (function node or None, its line)
+        self.funcs_read: dict[str, ast.AST | None] = {}  # name -> the function node it found (None: none)
         self.module_env = dict(a.module_env)
         self.imports = a.imports
         self.args = args
@@ -90,13 +91,9 @@ class Memo:
     )
 
 
-def _funcs_match(a: "Analysis", read: dict[str, tuple]) -> bool:
+def _funcs_match(a: "Analysis", read: dict[str, ast.AST | None]) -> bool:
     funcs = a.funcs
-    for name, (node, line) in read.items():
-        cur = funcs.get(name)
-        if cur is not node or (node is not None and node.lineno != line):
-            return False
-    return True
+    return all(funcs.get(name) is node for name, node in read.items())
 
 
 def _closed(v: Any, depth: int = 0) -> bool:
@@ -114,7 +111,7 @@ def _obj_state(o: Obj) -> tuple | None:
     """The content of a simple object argument (None: not simple)."""
     if o.fits or o.parts or o.cv is not None:
         return None
-    return (o.cls, o.kind, o.node, o.line, o.shuffle, o.final, frozenset(o.methods))
+    return (o.cls, o.kind, o.node, o.shuffle, o.final, frozenset(o.methods))
 
 
 def _args_signature(pos: list[Val], kws: dict[str, Val]) -> tuple[tuple, list] | None:
@@ -137,7 +134,7 @@ def _args_signature(pos: list[Val], kws: dict[str, Val]) -> tuple[tuple, list] |
 
 
 def _key(a: "Analysis", fn: ast.AST, opaque_params: bool) -> tuple:
-    return (a.depth, tuple(a.stack), opaque_params, a.target_hint, a.seq, a.n_ids, getattr(fn, "lineno", 0))
+    return (a.depth, tuple(a.stack), opaque_params, a.target_hint, a.seq, a.n_ids)
 
 
 def eligible(a: "Analysis") -> bool:
@@ -305,7 +302,7 @@ def func_read(a: "Analysis", name: str) -> None:
     node = a.funcs.get(name)
     for r in a._recs:
         if name not in r.funcs_read:
-            r.funcs_read[name] = (node, getattr(node, "lineno", 0))
+            r.funcs_read[name] = node
 
 
 def func_write(a: "Analysis", name: str, node: ast.AST, default: bool) -> None:

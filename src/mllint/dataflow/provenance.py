@@ -190,13 +190,12 @@ def _builtin_names() -> frozenset:
 class Obj:
     """A fitted-or-fittable object: estimator, transformer, resampler, splitter."""
 
-    __slots__ = ("cls", "kind", "line", "node", "fits", "methods", "shuffle", "final", "parts", "cv")
+    __slots__ = ("cls", "kind", "node", "fits", "methods", "shuffle", "final", "parts", "cv")
 
     def __init__(self, cls: str, kind: str, node: ast.AST | None, shuffle: bool = False):
         self.cls = cls
         self.kind = kind  # transformer | model | resampler | splitter | search | pipeline | unknown
         self.node = node
-        self.line = getattr(node, "lineno", 0)
         self.fits: list[Fit] = []
         self.methods: set[str] = set()
         self.shuffle = shuffle
@@ -499,7 +498,10 @@ class Analysis:
         self.called: set[str] = set()
         self.seq = 0
         self.n_ids = 0
-        self.datasets: dict[int, dict] = {}  # ds id -> {"line", "node", "test_file", "time", "date_cols"}
+        # ds id -> {"node", "test_file", "time", "date_cols", "opaque"}; "time":
+        # the node that made the rows time-indexed (0: none). Nodes, not line
+        # numbers: a remembered call's datasets stay right when lines move.
+        self.datasets: dict[int, dict] = {}
         self.fits: dict[tuple, Fit] = {}
         self.splits: dict[object, Split] = {}
         self.uses: list[Use] = []
@@ -776,7 +778,7 @@ class Analysis:
             if self._recs:
                 _memo.touch_dataset(self, ds)
             if info is not None and info["time"] is None:
-                info["time"] = getattr(node, "lineno", 0)
+                info["time"] = node if getattr(node, "lineno", 0) else 0
 
     @staticmethod
     def const_str(node: ast.AST) -> str | None:
@@ -1279,7 +1281,7 @@ class Analysis:
     def new_dataset(self, node: ast.AST, test_file: bool, opaque: bool = False) -> tuple:
         ds = self.new_id()
         self.datasets[ds] = {
-            "line": getattr(node, "lineno", 0), "node": node, "test_file": test_file, "time": None,
+            "node": node, "test_file": test_file, "time": None,
             "date_cols": set(), "opaque": opaque,
         }
         return (ds, (("file", "test"),) if test_file else ())
@@ -1303,7 +1305,7 @@ class Analysis:
                 cols = {e.value for e in pd_.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)}
             self.datasets[ds]["date_cols"] |= cols
             if self.kwnode(node, "index_col") is not None and not (isinstance(pd_, ast.Constant) and pd_.value is False):
-                self.datasets[ds]["time"] = node.lineno
+                self.datasets[ds]["time"] = node
         v = Val(origins=frozenset({origin}), kind="data")
         if short.startswith(("make_",)) or (self.kwnode(node, "return_X_y") is not None):
             return Val(kind="tuple", elts=(v, v), origins=EMPTY)

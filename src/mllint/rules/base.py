@@ -46,7 +46,8 @@ class Rule:
     # depends only on that statement and the module's skeleton (see
     # `mllint.incremental.skeleton`: imports, module-level code, the names,
     # signatures and decorators of functions and classes, but not their
-    # bodies). The language server then re-runs the rule only on the
+    # bodies), and no message names a line (findings of a statement that
+    # moved are moved as they are). The language server then re-runs the rule only on the
     # top-level statements an edit changed. "module" (the default): the rule
     # may read anything, and runs over the whole module on every change.
     scope: ClassVar[str] = "module"
