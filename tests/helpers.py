@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import json
+import random
 import re
 from pathlib import Path
 
@@ -111,3 +113,55 @@ def expected_annotations(path: Path) -> set[tuple[int | None, int, str]]:
 
 def found_annotations(findings: list[Finding], codes: set[str]) -> set[tuple[int | None, int, str]]:
     return {(f.cell, f.display_line, f.code) for f in findings if f.code in codes}
+
+
+# --- random edits, as typed in an editor (incremental analysis tests) ----------
+
+
+def body_lines(tree: ast.Module) -> list[int]:
+    """Lines inside function and class bodies (where typing does not change
+    the module's skeleton)."""
+    out: list[int] = []
+    for st in tree.body:
+        if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and st.body[0].lineno > st.lineno:
+            out.extend(range(st.body[0].lineno, (st.end_lineno or st.lineno) + 1))
+    return out
+
+
+def mutate_line(line: str, rng: random.Random, donors: list[str]) -> str | None:
+    indent = len(line) - len(line.lstrip())
+    kind = rng.choice("apdn")
+    if kind == "a":  # type a character into a name
+        spots = [i for i, c in enumerate(line) if c.isalnum() or c == "_"]
+        if not spots:
+            return None
+        i = rng.choice(spots) + 1
+        return line[:i] + "x" + line[i:]
+    if kind == "p":  # the statement deleted
+        return " " * indent + "pass"
+    if kind == "n":  # a line inserted after it: every later line moves
+        return line + "\n"
+    same = [d for d in donors if d.strip() and len(d) - len(d.lstrip()) == indent]
+    return rng.choice(same) if same else None  # a line copied from another body
+
+
+def random_edit(text: str, rng: "random.Random") -> str | None:
+    """`text` with one line of a function or class body edited at random
+    (see `mutate_line`), or None when the attempt gives no new valid Python."""
+    lines = text.split("\n")
+    try:
+        cand = body_lines(ast.parse(text))
+    except SyntaxError:
+        return None
+    if not cand:
+        return None
+    ln = rng.choice(cand)
+    new = mutate_line(lines[ln - 1], rng, [lines[i - 1] for i in cand])
+    if new is None or new == lines[ln - 1]:
+        return None
+    edited = "\n".join([*lines[: ln - 1], new, *lines[ln:]])
+    try:
+        ast.parse(edited)
+    except SyntaxError:
+        return None
+    return edited

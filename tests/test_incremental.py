@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import FIXTURES, ROOT
+from helpers import FIXTURES, ROOT, random_edit
 from mllint.config import Config
 from mllint.engine import lint_source
 from mllint.findings import Finding
@@ -27,33 +27,6 @@ PY_FILES = sorted((FIXTURES / "rules").glob("ML*/*.py")) + sorted((ROOT / "examp
 
 def _key(f: Finding) -> tuple:
     return (f.code, f.line, f.col, f.end_line, f.end_col, f.message, f.severity, f.fix)
-
-
-def _body_lines(tree: ast.Module) -> list[int]:
-    """Lines inside function and class bodies (where typing does not change
-    the module's skeleton)."""
-    out: list[int] = []
-    for st in tree.body:
-        if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and st.body[0].lineno > st.lineno:
-            out.extend(range(st.body[0].lineno, (st.end_lineno or st.lineno) + 1))
-    return out
-
-
-def _mutate(line: str, rng: random.Random, donors: list[str]) -> str | None:
-    indent = len(line) - len(line.lstrip())
-    kind = rng.choice("apdn")
-    if kind == "a":  # type a character into a name
-        spots = [i for i, c in enumerate(line) if c.isalnum() or c == "_"]
-        if not spots:
-            return None
-        i = rng.choice(spots) + 1
-        return line[:i] + "x" + line[i:]
-    if kind == "p":  # the statement deleted
-        return " " * indent + "pass"
-    if kind == "n":  # a line inserted after it: every later line moves
-        return line + "\n"
-    same = [d for d in donors if d.strip() and len(d) - len(d.lstrip()) == indent]
-    return rng.choice(same) if same else None  # a line copied from another body
 
 
 class Session:
@@ -82,26 +55,13 @@ STATEMENT_RULES = [rc for rc in registered_rules() if rc.scope == "statement"]
 
 
 def _random_edits(text: str, rng: random.Random, n: int) -> list[str]:
-    lines = text.split("\n")
-    try:
-        cand = _body_lines(ast.parse(text))
-    except SyntaxError:
-        return []
-    donors = [lines[i - 1] for i in cand]
-    out = []
+    out: list[str] = []
     for _ in range(n * 3):
-        if not cand or len(out) == n:
+        if len(out) == n:
             break
-        ln = rng.choice(cand)
-        new = _mutate(lines[ln - 1], rng, donors)
-        if new is None or new == lines[ln - 1]:
-            continue
-        edited = "\n".join([*lines[: ln - 1], new, *lines[ln:]])
-        try:
-            ast.parse(edited)
-        except SyntaxError:
-            continue
-        out.append(edited)
+        edited = random_edit(text, rng)
+        if edited is not None:
+            out.append(edited)
     return out
 
 
@@ -342,3 +302,19 @@ def test_statement_scoped_messages_name_no_line() -> None:
                 seen += 1
                 assert not re.search(r"\bline \d|\blines \d|:\d+\b", f.message), (f.code, f.message)
     assert seen > 50
+
+
+def test_astwalk_helpers() -> None:
+    """The shared pieces: `imports_in` finds nested imports in source order
+    without entering expressions; `node_memo` recomputes when its key changes."""
+    from mllint.astwalk import imports_in, node_memo
+
+    src = "import a\ndef f():\n    if x:\n        from b import c\n    y = lambda: __import__('d')\nclass K:\n    import e\n"
+    tree = ast.parse(src)
+    assert [st.lineno for st in imports_in(tree.body)] == [1, 4, 7]
+    calls: list[int] = []
+    f = tree.body[1]
+    assert node_memo(f, "t", 1, lambda: calls.append(1) or "one") == "one"
+    assert node_memo(f, "t", 1, lambda: calls.append(2) or "again") == "one"
+    assert node_memo(f, "t", 2, lambda: calls.append(3) or "two") == "two"
+    assert calls == [1, 3]

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import ast
 import random
-from pathlib import Path
 
 import pytest
 
-from helpers import FIXTURES, ROOT
+from helpers import FIXTURES, ROOT, random_edit
 from mllint.config import Config
 from mllint.dataflow import analyse
 from mllint.dataflow import memo as memo_mod
@@ -21,7 +20,6 @@ from mllint.incremental import StatementCache
 from mllint.lsp_parse import IncrementalParser
 from mllint.rules.leakage import DataLeakage
 from mllint.sources import Source
-from test_incremental import _body_lines, _mutate
 
 CFG = Config()
 LEAKAGE_FILES = (
@@ -87,21 +85,11 @@ def test_edit_sequences_give_the_fresh_analysis(name: str, text: str) -> None:
     doc = Doc(text)
     current = text
     for _ in range(8):
-        lines = current.split("\n")
-        cand = _body_lines(ast.parse(current))
-        if not cand:
-            return
-        ln = rng.choice(cand)
-        new = _mutate(lines[ln - 1], rng, [lines[i - 1] for i in cand])
-        if new is None:
-            continue
-        edited = "\n".join([*lines[: ln - 1], new, *lines[ln:]])
-        try:
-            ast.parse(edited)
-        except SyntaxError:
+        edited = random_edit(current, rng)
+        if edited is None:
             continue
         current = edited
-        assert _key(doc.lint(current)) == _key(_fresh(current)), (ln, new)
+        assert _key(doc.lint(current)) == _key(_fresh(current)), current
 
 
 SCRIPT = '''import pandas as pd

@@ -10,6 +10,9 @@ up each node type's child-bearing fields once and iterate them directly.
 from __future__ import annotations
 
 import ast
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
 
 # Fields that never hold a child node.
 SCALAR_FIELDS = frozenset(
@@ -55,6 +58,57 @@ def child_fields(t: type, lean: bool) -> tuple[str, ...]:
             fields = tuple(f for f in getattr(t, "_fields", ()) if f not in skip)
         table[t] = fields
     return fields
+
+
+def node_memo(node: ast.AST, name: str, key: object, compute: Callable[[], T]) -> T:
+    """A value derived from `node`'s subtree alone, kept on the node as
+    `_mllint_<name>` (recomputed when `key`, e.g. the rule set, differs).
+    For analyses repeated after each edit: the language server's
+    incremental parser keeps the node objects of unchanged statements and
+    gives an edited statement new ones, so the memo is never stale."""
+    attr = "_mllint_" + name
+    memo = node.__dict__.get(attr)
+    if memo is not None and memo[0] == key:
+        return memo[1]
+    value = compute()
+    setattr(node, attr, (key, value))
+    return value
+
+
+def child_nodes(node: ast.AST, fields: tuple[str, ...], skip: frozenset = frozenset()) -> list[ast.AST]:
+    """The child nodes in `fields` (from `child_fields`), in field order,
+    leaving out nodes whose type is in `skip`. The engine's walk inlines
+    the same loop in its hot path."""
+    out: list[ast.AST] = []
+    AST = ast.AST
+    for f in fields:
+        v = getattr(node, f, None)
+        if v is None:
+            continue
+        if v.__class__ is list:
+            for x in v:
+                if x.__class__ not in skip and isinstance(x, AST):
+                    out.append(x)
+        elif v.__class__ not in skip and isinstance(v, AST):
+            out.append(v)
+    return out
+
+
+def imports_in(stmts: list[ast.stmt]) -> list[ast.stmt]:
+    """Every import statement among `stmts` and nested in them (function,
+    class and block bodies; expressions are not entered), in source order."""
+    out: list[ast.stmt] = []
+    stack = list(reversed(stmts))
+    Import, ImportFrom = ast.Import, ast.ImportFrom
+    while stack:
+        st = stack.pop()
+        t = type(st)
+        if t is Import or t is ImportFrom:
+            out.append(st)
+            continue
+        for field in reversed(STATEMENT_FIELDS.get(t, ())):
+            stack.extend(reversed(getattr(st, field)))
+    return out
 
 
 def subtree(root: ast.AST) -> list[ast.AST]:

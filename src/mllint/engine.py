@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mllint.astwalk import CHILD_FIELDS_ALL, CHILD_FIELDS_LEAN, LEAF_BASES, child_fields
+from mllint.astwalk import CHILD_FIELDS_ALL, CHILD_FIELDS_LEAN, LEAF_BASES, child_fields, child_nodes, node_memo
 from mllint.catalog import Catalog, default_catalog
 from mllint.config import Config
 from mllint.findings import Finding, Fix
@@ -400,6 +400,7 @@ def run_rules(ctx: Context, rule_classes: list[type[Rule]], only: set[int] | Non
             scope_depths.append(depth)
             sem.push_scope(node)
         if fields and expand:
+            # `astwalk.child_nodes`, inlined: this runs for every node.
             children: list[ast.AST] = []
             for f in fields:
                 v = getattr(node, f, None)
@@ -432,13 +433,13 @@ def _statement_order(
     in walk order, without the subtrees that hold no node of a `wanted`
     type (nothing would happen there; the ancestors of every node visited
     are unchanged); memoised on the statement node."""
-    key = (lean, skip, wanted)
-    memo = st.__dict__.get("_mllint_order")
-    if memo is not None and memo[0] == key:
-        return memo[1]
+    return node_memo(st, "order", (lean, skip, wanted), lambda: _order(st, lean, skip, fields_of, wanted))
+
+
+def _order(st: ast.stmt, lean: bool, skip: frozenset, fields_of: dict, wanted: frozenset) -> list[tuple[ast.AST, int]]:
+    """`_statement_order`, computed."""
     out: list[tuple[ast.AST, int]] = []
     stack: list[tuple[ast.AST, int]] = [(st, 1)]
-    AST = ast.AST
     while stack:
         node, depth = stack.pop()
         out.append((node, depth))
@@ -446,18 +447,7 @@ def _statement_order(
         fields = fields_of.get(t)
         if fields is None:
             fields = child_fields(t, lean)
-        children: list[ast.AST] = []
-        for f in fields:
-            v = getattr(node, f, None)
-            if v is None:
-                continue
-            if v.__class__ is list:
-                for x in v:
-                    if x.__class__ not in skip and isinstance(x, AST):
-                        children.append(x)
-            elif v.__class__ not in skip and isinstance(v, AST):
-                children.append(v)
-        for child in reversed(children):
+        for child in reversed(child_nodes(node, fields, skip)):
             stack.append((child, depth + 1))
     # Backwards over the pre-order list, a node's children come just before it.
     keep = [False] * len(out)
@@ -468,9 +458,7 @@ def _statement_order(
         keep[i] = mine
         if mine:
             below[depth] = True
-    out = [item for item, k in zip(out, keep) if k]
-    st._mllint_order = (key, out)  # type: ignore[attr-defined]
-    return out
+    return [item for item, k in zip(out, keep) if k]
 
 
 def _internal_error(ctx: Context, rule_cls: type[Rule], exc: BaseException, node: ast.AST | None) -> None:

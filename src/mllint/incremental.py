@@ -30,7 +30,7 @@ import ast
 from bisect import bisect_right
 from typing import TYPE_CHECKING, Callable
 
-from mllint.astwalk import STATEMENT_FIELDS
+from mllint.astwalk import imports_in, node_memo
 from mllint.findings import Edit, Finding, Fix
 
 if TYPE_CHECKING:
@@ -57,10 +57,7 @@ def skeleton(node: ast.stmt, lines: list[str]) -> str:
     skeletons) and every import inside it (the semantic model knows every
     import of the module: `SemanticModel.imported`); any other statement's
     full text. Memoised on the node (an edited statement gets a new node)."""
-    memo = node.__dict__.get("_mllint_skeleton")
-    if memo is None:
-        memo = node._mllint_skeleton = _skeleton(node, lines)  # type: ignore[attr-defined]
-    return memo
+    return node_memo(node, "skeleton", None, lambda: _skeleton(node, lines))
 
 
 def _skeleton(node: ast.stmt, lines: list[str]) -> str:
@@ -73,23 +70,9 @@ def _skeleton(node: ast.stmt, lines: list[str]) -> str:
         head = _text(lines, start, first - 1)
         if isinstance(node, ast.ClassDef):
             return head + "\n" + "\n".join(_skeleton(st, lines) for st in body)
-        imports = [_text(lines, st.lineno, st.end_lineno or st.lineno) for st in _nested_imports(body)]
+        imports = [_text(lines, st.lineno, st.end_lineno or st.lineno) for st in imports_in(body)]
         return "\n".join([head, *imports])
     return _text(lines, start, end)
-
-
-def _nested_imports(body: list[ast.stmt]) -> list[ast.stmt]:
-    out: list[ast.stmt] = []
-    stack = list(body)
-    while stack:
-        st = stack.pop()
-        if isinstance(st, (ast.Import, ast.ImportFrom)):
-            out.append(st)
-            continue
-        for field in STATEMENT_FIELDS.get(type(st), ()):
-            stack.extend(getattr(st, field))
-    out.sort(key=lambda st: st.lineno)
-    return out
 
 
 def _moved(f: Finding, delta: int) -> Finding:

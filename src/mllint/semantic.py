@@ -24,6 +24,7 @@ import ast
 import builtins
 from dataclasses import dataclass, field
 
+from mllint.astwalk import imports_in
 from mllint.inference import infer_type, infer_unpacked
 
 BUILTIN_NAMES = frozenset(dir(builtins))
@@ -146,19 +147,11 @@ class SemanticModel:
         nested in them, binding nothing: for a function or class body the
         engine does not walk (incremental analysis), whose imports still
         count as the module's."""
-        from mllint.astwalk import STATEMENT_FIELDS
-
-        stack = list(reversed(stmts))
-        while stack:
-            st = stack.pop()
-            t = type(st)
-            if t is ast.Import:
+        for st in imports_in(stmts):
+            if type(st) is ast.Import:
                 self.imported.update(alias.name for alias in st.names)  # type: ignore[attr-defined]
-            elif t is ast.ImportFrom:
-                self.imported.update(target for _, target in _from_targets(st))  # type: ignore[arg-type]
             else:
-                for field in reversed(STATEMENT_FIELDS.get(t, ())):
-                    stack.extend(reversed(getattr(st, field)))
+                self.imported.update(target for _, target in _from_targets(st))  # type: ignore[arg-type]
 
     def on_assign(self, node: ast.Assign | ast.AnnAssign | ast.AugAssign | ast.NamedExpr) -> None:
         value = node.value

@@ -266,9 +266,8 @@ def touch_dataset(a: "Analysis", ds: int) -> None:
 
 
 def seen_hit(a: "Analysis", key: tuple) -> None:
-    for r in a._recs:
-        if key not in r.seen_added:
-            r.tainted = True
+    """A use is dropped as already seen: taints unless the call saw it first."""
+    _taint_unless_own(a, "seen_added", key)
 
 
 def seen_add(a: "Analysis", key: tuple) -> None:
@@ -277,8 +276,13 @@ def seen_add(a: "Analysis", key: tuple) -> None:
 
 
 def plain_hit(a: "Analysis", fid: int) -> None:
+    """A helper's remembered result is reused: taints unless the call made it."""
+    _taint_unless_own(a, "plain_added", fid)
+
+
+def _taint_unless_own(a: "Analysis", added: str, key: object) -> None:
     for r in a._recs:
-        if fid not in r.plain_added:
+        if key not in getattr(r, added):
             r.tainted = True
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 
-from mllint.astwalk import subtree
+from mllint.astwalk import node_memo, subtree
 from mllint.dataflow import LeakageFacts, RawFinding, analyse
 from mllint.dataflow.provenance import SelectedNames
 from mllint.rules.base import Rule, register
@@ -28,18 +28,18 @@ def leakage_facts(ctx, selected: frozenset | None = None) -> LeakageFacts:
 
 
 def _selected_by_statement(tree: ast.Module) -> frozenset:
-    """`selected_names(tree)`, memoised on each top-level statement node (the
-    incremental parser gives an edited statement a new node)."""
+    """`selected_names(tree)`, memoised per top-level statement node."""
     out: set[str] = set()
     for st in tree.body:
-        names = st.__dict__.get("_mllint_selected")
-        if names is None:
-            sel = SelectedNames()
-            for node in subtree(st):
-                sel.add(node)
-            names = st._mllint_selected = frozenset(sel.names)  # type: ignore[attr-defined]
-        out |= names
+        out |= node_memo(st, "selected", None, lambda st=st: _selected_in(st))
     return frozenset(out)
+
+
+def _selected_in(st: ast.stmt) -> frozenset:
+    sel = SelectedNames()
+    for node in subtree(st):
+        sel.add(node)
+    return frozenset(sel.names)
 
 
 @register
