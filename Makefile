@@ -32,12 +32,12 @@ test: dev
 
 ## Regenerate docs/rules/ from the catalogue in rules/.
 docs: install
-	$(BIN)/python -m mllint.docsgen
-	$(BIN)/python -m mllint.fixdocs
+	$(BIN)/python -m mllint.docs.rule_pages
+	$(BIN)/python -m mllint.docs.fix_pages
 
 docs-check: install
-	$(BIN)/python -m mllint.docsgen --check
-	$(BIN)/python -m mllint.fixdocs --check
+	$(BIN)/python -m mllint.docs.rule_pages --check
+	$(BIN)/python -m mllint.docs.fix_pages --check
 
 ## Benchmark against flake8, ruff and dslinter on a pinned corpus (slow; downloads into ~/.cache/mllint-bench).
 bench: install

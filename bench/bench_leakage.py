@@ -1,4 +1,4 @@
-"""Benchmark of the leakage analysis (mllint.dataflow, rules ML201-ML208).
+"""Benchmark of the leakage analysis (mllint.analysis.dataflow, rules ML201-ML208).
 
     python bench/bench_leakage.py [--repeat N] [--json out.json]
 
@@ -11,7 +11,7 @@ growth is linear. For each module it times
 
 Times are CPU time of the benchmark process (best of N), not wall clock.
 
-* `analysis`: `mllint.dataflow.analyse(tree, text)` alone (the parse is
+* `analysis`: `mllint.analysis.dataflow.analyse(tree, text)` alone (the parse is
   shared with every other rule and not counted), best of N repeats;
 * `lint`: the whole `lint_source` with every rule enabled, for context.
 
@@ -32,10 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from mllint.config import Config  # noqa: E402
-from mllint.dataflow import analyse  # noqa: E402
-from mllint.engine import lint_source, parse_module  # noqa: E402
-from mllint.sources import Source, load_source  # noqa: E402
+from mllint.core.config import Config  # noqa: E402
+from mllint.analysis.dataflow import analyse  # noqa: E402
+from mllint.engine.lint import lint_source, parse_module  # noqa: E402
+from mllint.core.sources import Source, load_source  # noqa: E402
 
 CORPUS = ROOT / "tests" / "fixtures" / "leakage"
 TARGET_SECONDS = 0.020

@@ -332,14 +332,14 @@ def in_process(n_points: int, n_lines: int) -> dict:
     """The same edits analysed in this process, without LSP: how much of the
     latency is the analysis itself (wall and CPU time of `analyse_python`,
     incremental parse included)."""
-    from mllint.config import Config
-    from mllint.incremental import StatementCache
-    from mllint.lsp import parallel_rule_groups
-    from mllint.lsp_analysis import analyse_python
-    from mllint.lsp_worker import RuleWorker
-    from mllint.lsp_parse import IncrementalParser
+    from mllint.core.config import Config
+    from mllint.engine.incremental import StatementCache
+    from mllint.lsp.server import parallel_rule_groups
+    from mllint.lsp.analysis import analyse_python
+    from mllint.lsp.worker import RuleWorker
+    from mllint.lsp.parse import IncrementalParser
 
-    from mllint.runner import tune_gc
+    from mllint.engine.runner import tune_gc
 
     tune_gc()  # the collector settings of the server process
     text = training_script(n_lines)
@@ -374,14 +374,14 @@ def parts(n_points: int, n_lines: int) -> dict:
     analysis into, each run on its own in this process: the server's own
     rules (statement-scoped, incremental), the leakage analysis (calls
     remembered), the other module-scoped rules."""
-    from mllint.config import Config
-    from mllint.engine import RuleSet, lint_source
-    from mllint.incremental import StatementCache
-    from mllint.lsp import parallel_rule_groups
-    from mllint.lsp_parse import IncrementalParser
+    from mllint.core.config import Config
+    from mllint.engine.lint import RuleSet, lint_source
+    from mllint.engine.incremental import StatementCache
+    from mllint.lsp.server import parallel_rule_groups
+    from mllint.lsp.parse import IncrementalParser
     from mllint.rules.base import registered_rules
-    from mllint.runner import tune_gc
-    from mllint.sources import Source
+    from mllint.engine.runner import tune_gc
+    from mllint.core.sources import Source
 
     tune_gc()
     by_name = {rc.__name__: rc for rc in registered_rules()}

@@ -15,10 +15,10 @@ import argparse
 import time
 from pathlib import Path
 
-from mllint.catalog import default_catalog
-from mllint.config import Config
-from mllint.engine import RuleSet, lint_source
-from mllint.sources import SourceError, load_source
+from mllint.core.catalog import default_catalog
+from mllint.core.config import Config
+from mllint.engine.lint import RuleSet, lint_source
+from mllint.core.sources import SourceError, load_source
 
 FAMILIES = {
     "foundation (ML0,ML1)": ["ML0", "ML1"],

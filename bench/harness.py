@@ -198,8 +198,8 @@ def run_benchmark(
 ) -> Results:
     """`smoke`: the same rows on small inputs, each measured once (the test
     that keeps this harness from rotting)."""
-    from mllint import __version__
-    from mllint.runner import default_jobs
+    from mllint.core.version import __version__
+    from mllint.engine.runner import default_jobs
 
     started = time.time()
     rep = 1 if smoke else 2

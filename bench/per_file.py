@@ -13,9 +13,9 @@ from pathlib import Path
 
 
 def main(list_file: str, out: str) -> int:
-    from mllint.config import Config
-    from mllint.runner import _prewarm, lint_file, tune_gc
-    from mllint.sources import load_source
+    from mllint.core.config import Config
+    from mllint.engine.runner import _prewarm, lint_file, tune_gc
+    from mllint.core.sources import load_source
 
     _prewarm()
     tune_gc()  # the collector settings of the `mllint check` process

@@ -16,9 +16,9 @@ from pathlib import Path
 
 
 def main(list_file: str, out: str) -> int:
-    from mllint.config import Config
+    from mllint.core.config import Config
     from mllint.rules.base import registered_rules
-    from mllint.runner import _prewarm, lint_file
+    from mllint.engine.runner import _prewarm, lint_file
 
     _prewarm()
     cost: Counter[str] = Counter()

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import nbformat
 
-from mllint.config import Config
-from mllint.engine import lint_source
-from mllint.findings import Finding
-from mllint.sources import Source, load_source
+from mllint.core.config import Config
+from mllint.engine.lint import lint_source
+from mllint.core.findings import Finding
+from mllint.core.sources import Source, load_source
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from helpers import lint
 
-from mllint.catalog import default_catalog
-from mllint.noqa_tool import add_noqa_data, check_noqa_comments, noqa_fixes
-from mllint.sources import Source, load_source
+from mllint.core.catalog import default_catalog
+from mllint.fix.noqa import add_noqa_data, check_noqa_comments, noqa_fixes
+from mllint.core.sources import Source, load_source
 
 KNOWN = frozenset(default_catalog().codes)
 
@@ -81,8 +81,8 @@ def test_add_noqa_in_a_notebook_cell() -> None:
 
     nb = notebook_from_cells(["%matplotlib inline\nimport torch", "m = torch.load('m.pt')"])
     source = load_source("nb.ipynb", nb.encode())
-    from mllint.config import Config
-    from mllint.engine import lint_source
+    from mllint.core.config import Config
+    from mllint.engine.lint import lint_source
 
     new, n, problems = add_noqa_data(source, nb.encode(), lint_source(source, Config()))
     assert n == 1 and not problems

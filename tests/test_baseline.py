@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from mllint.baseline import Baseline, BaselineError, fingerprint, render_baseline
-from mllint.config import Config
-from mllint.engine import lint_path
+from mllint.fix.baseline import Baseline, BaselineError, fingerprint, render_baseline
+from mllint.core.config import Config
+from mllint.engine.lint import lint_path
 
 LEGACY = """\
 import torch
@@ -126,8 +126,8 @@ def test_fingerprint_ignores_position_and_indentation(tmp_path: Path) -> None:
 
 
 def test_internal_errors_are_never_baselined(tmp_path: Path) -> None:
-    from mllint.findings import Finding
-    from mllint.severity import Severity
+    from mllint.core.findings import Finding
+    from mllint.core.severity import Severity
 
     f = Finding("ML001", "boom", str(tmp_path / "a.py"), 1, 0, 1, 0, Severity.HIGH, source_line="x")
     doc = json.loads(render_baseline([f], tmp_path / "b.json"))

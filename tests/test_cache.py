@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from mllint import cache as cache_mod
-from mllint.cache import CachedLint, ResultCache, code_fingerprint, make_salt, open_cache
-from mllint.config import Config
-from mllint.findings import Edit, Finding, Fix
-from mllint.runner import FileResult, lint_file
-from mllint.severity import Severity
+from mllint.engine import cache as cache_mod
+from mllint.engine.cache import CachedLint, ResultCache, code_fingerprint, make_salt, open_cache
+from mllint.core.config import Config
+from mllint.core.findings import Edit, Finding, Fix
+from mllint.engine.runner import FileResult, lint_file
+from mllint.core.severity import Severity
 
 BAD = (
     "from sklearn.model_selection import train_test_split\n"
@@ -152,7 +152,7 @@ def test_catalogue_fingerprint_invalidates(tmp_path: Path) -> None:
 
 
 def test_catalogue_fingerprint_follows_a_severity_change() -> None:
-    from mllint.catalog import Catalog, default_catalog
+    from mllint.core.catalog import Catalog, default_catalog
 
     real = default_catalog()
     specs = {s.code: s for s in real}

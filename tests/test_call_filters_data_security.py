@@ -8,7 +8,7 @@ from __future__ import annotations
 import textwrap
 
 from helpers import lint_notebook_text, notebook_from_cells
-from mllint.engine import lint_text
+from mllint.engine.lint import lint_text
 
 
 def _lines(src: str, code: str) -> list[int]:

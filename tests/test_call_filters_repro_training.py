@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import textwrap
 
-from mllint.engine import lint_text
+from mllint.engine.lint import lint_text
 from mllint.rules.reproducibility import (
     LegacyGlobalRng,
     RandomStateUnset,
@@ -177,7 +177,7 @@ def test_ml311_aliased_model_and_aliased_scaler() -> None:
 
 
 def test_filters_cover_their_tables() -> None:
-    from mllint.randomness import NUMPY_LEGACY
+    from mllint.analysis.randomness import NUMPY_LEGACY
     from mllint.rules.reproducibility import SKLEARN_RANDOM, SKLEARN_SHUFFLE_ONLY
     from mllint.rules.training import SCALE_SENSITIVE, SCALERS
 
@@ -202,7 +202,7 @@ def script(text: str) -> str:
 
 
 def cfg_lines(text: str, code: str, **config) -> list[int]:
-    from mllint.config import Config
+    from mllint.core.config import Config
 
     return [f.line for f in lint_text(textwrap.dedent(text), Config(**config)) if f.code == code]
 
@@ -389,12 +389,12 @@ def test_ml103_sees_the_loop_with_ml3xx_disabled() -> None:
 
 
 def test_repro_filters_cover_the_randomness_tables() -> None:
-    """Every qualified name the classifiers in mllint.randomness test for
+    """Every qualified name the classifiers in mllint.analysis.randomness test for
     ends in a name the filters accept (a guard against the tables drifting)."""
     import ast as _ast
     import inspect
 
-    import mllint.randomness as rnd
+    import mllint.analysis.randomness as rnd
     from mllint.rules.reproducibility import NondeterministicTraining, UnseededRandomness
 
     def qualnames(*funcs) -> set[str]:

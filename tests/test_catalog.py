@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from helpers import lint, lint_notebook_text, notebook_from_percent
-from mllint.catalog import CatalogError, default_catalog, load_catalog, load_rule_file
+from mllint.core.catalog import CatalogError, default_catalog, load_catalog, load_rule_file
 from mllint.rules.base import implemented_codes
 
 CATALOG = default_catalog()

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mllint.config import Config, ConfigError, discover_config, load_config_file, path_matches
-from mllint.severity import Severity
+from mllint.core.config import Config, ConfigError, discover_config, load_config_file, path_matches
+from mllint.core.severity import Severity
 
 
 def write(p: Path, text: str) -> Path:

@@ -1,4 +1,4 @@
-from mllint.docsgen import default_out_dir, stale_pages
+from mllint.docs.rule_pages import default_out_dir, stale_pages
 
 
 def test_rule_docs_are_generated_and_fresh() -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import ast
 
 from helpers import codes, lint
-from mllint.config import Config
-from mllint.engine import lint_source, run_rules, Context
-from mllint.catalog import default_catalog
+from mllint.core.config import Config
+from mllint.engine.lint import lint_source, run_rules, Context
+from mllint.core.catalog import default_catalog
 from mllint.rules.base import Rule
-from mllint.semantic import SemanticModel
-from mllint.sources import Source
+from mllint.analysis.semantic import SemanticModel
+from mllint.core.sources import Source
 
 
 def _resolve(text: str, expr: str) -> str | None:
@@ -152,8 +152,8 @@ def test_semantic_model_scopes() -> None:
 
 
 def test_exception_escaping_a_whole_file_becomes_ml001(tmp_path, monkeypatch) -> None:
-    import mllint.sources as sources
-    from mllint.runner import lint_file
+    import mllint.core.sources as sources
+    from mllint.engine.runner import lint_file
 
     p = tmp_path / "a.py"
     p.write_text("x = 1\n")

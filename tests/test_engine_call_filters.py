@@ -8,11 +8,11 @@ import ast
 import subprocess
 import sys
 
-from mllint.catalog import default_catalog
-from mllint.config import Config
-from mllint.engine import Context, run_rules
+from mllint.core.catalog import default_catalog
+from mllint.core.config import Config
+from mllint.engine.lint import Context, run_rules
 from mllint.rules.base import Rule
-from mllint.sources import Source
+from mllint.core.sources import Source
 
 TEXT = """\
 import numpy as np
@@ -135,7 +135,7 @@ def test_a_filtered_rule_that_breaks_is_dropped_and_reported() -> None:
 def test_cli_process_tunes_the_collector() -> None:
     code = (
         "import gc, sys\n"
-        "from mllint.runner import tune_gc\n"
+        "from mllint.engine.runner import tune_gc\n"
         "before = gc.get_threshold()[0]\n"
         "tune_gc(); tune_gc()\n"
         "print(before, gc.get_threshold()[0], gc.get_freeze_count() > 0)\n"
@@ -171,7 +171,7 @@ def test_statement_scans_reach_every_statement_body() -> None:
     # One table (astwalk.STATEMENT_FIELDS) tells every statement-level scan
     # where nested statements live: imports under `async with`, `match`
     # cases and `except*` handlers are found like the others.
-    from mllint.dataflow.imports import import_map
+    from mllint.analysis.dataflow.imports import import_map
 
     text = (
         "async def f():\n"

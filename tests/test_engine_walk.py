@@ -8,10 +8,10 @@ import ast
 
 import pytest
 
-from mllint.config import Config
-from mllint.engine import Context, run_rules
+from mllint.core.config import Config
+from mllint.engine.lint import Context, run_rules
 from mllint.rules.base import Rule
-from mllint.sources import Source
+from mllint.core.sources import Source
 
 CODE = '''
 import numpy as np

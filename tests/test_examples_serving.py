@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from helpers import ROOT
 
-from mllint.config import Config
-from mllint.engine import lint_path
+from mllint.core.config import Config
+from mllint.engine.lint import lint_path
 
 SERVING = ROOT / "examples" / "serving"
 

@@ -8,7 +8,7 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from mllint.config import DEFAULT_EXCLUDE, path_matches
+from mllint.core.config import DEFAULT_EXCLUDE, path_matches
 
 
 def glob_rules(rel: str, pattern: str) -> bool:

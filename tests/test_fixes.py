@@ -1,5 +1,5 @@
 """Fixes: every catalogue entry with `fix: safe|unsafe` is fixed on its own
-`bad` example; the engine of `mllint.fixes` (overlaps, validation, passes,
+`bad` example; the engine of `mllint.fix.apply` (overlaps, validation, passes,
 encodings, newlines, notebooks, atomic writes) and the CLI flags."""
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import libcst
 import pytest
 from helpers import lint, notebook_from_cells, notebook_from_percent
 
-from mllint.catalog import default_catalog
-from mllint.config import Config
-from mllint.findings import Edit, Fix
-from mllint.fixes import (
+from mllint.core.catalog import default_catalog
+from mllint.core.config import Config
+from mllint.core.findings import Edit, Fix
+from mllint.fix.apply import (
     _conflict,
     apply_pass,
     fix_data,
@@ -27,8 +27,8 @@ from mllint.fixes import (
     split_lines_keepends,
     unified_diff,
 )
-from mllint.fsutil import WriteError, atomic_write
-from mllint.sources import Source, load_source
+from mllint.core.fsutil import WriteError, atomic_write
+from mllint.core.sources import Source, load_source
 
 CATALOG = default_catalog()
 FIXABLE = [s for s in CATALOG if s.fix != "none" and s.example_format != "none"]
@@ -59,7 +59,7 @@ def _decorate(text: str) -> str:
 
 
 def _codes(path: str, data: bytes) -> list[str]:
-    from mllint.engine import lint_source
+    from mllint.engine.lint import lint_source
 
     return [f.code for f in lint_source(load_source(path, data), Config())]
 
@@ -444,14 +444,14 @@ def test_cli_add_noqa_rejects_fix(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------
 
 def test_fixes_doc_is_fresh_and_lists_every_fixable_rule() -> None:
-    from mllint.fixdocs import default_path, fixes_page
+    from mllint.docs.fix_pages import default_path, fixes_page
 
     page = fixes_page()
     for spec in CATALOG:
         listed = f"| [{spec.code}](rules/{spec.code}.md) |" in page
         assert listed == (spec.fix != "none"), spec.code
     assert default_path().read_text(encoding="utf-8") == page, (
-        "docs/fixes.md is stale: run `python -m mllint.fixdocs`"
+        "docs/fixes.md is stale: run `python -m mllint.docs.fix_pages`"
     )
 
 
@@ -465,16 +465,16 @@ def test_pre_commit_fix_hook() -> None:
 
 def test_fix_loop_is_bounded(monkeypatch) -> None:
     """A fix that never makes its finding go away stops after MAX_PASSES."""
-    import mllint.engine
-    from mllint.findings import Finding
-    from mllint.fixes import MAX_PASSES
-    from mllint.severity import Severity
+    import mllint.engine.lint
+    from mllint.core.findings import Finding
+    from mllint.fix.apply import MAX_PASSES
+    from mllint.core.severity import Severity
 
     def always(source, config, catalog=None, **kw):
         fix = Fix("grow", (Edit(1, 0, 1, 0, "#"),))
         return [Finding("ML999", "m", source.path, 1, 0, 1, 0, Severity.LOW, fix=fix)]
 
-    monkeypatch.setattr(mllint.engine, "lint_source", always)
+    monkeypatch.setattr(mllint.engine.lint, "lint_source", always)
     out = fix_data("t.py", b"# x\n", Config())
     assert out.passes == MAX_PASSES and out.fixed == MAX_PASSES
     assert out.data == b"#" * MAX_PASSES + b"# x\n"

@@ -65,7 +65,7 @@ def test_syntax_error_is_flake8s_e999_not_ours(tmp_path: Path) -> None:
 def test_plugin_reuses_the_given_tree(monkeypatch) -> None:
     import ast
 
-    import mllint.engine as engine
+    import mllint.engine.lint as engine
 
     def no_parse(*a, **k):
         raise AssertionError("the plugin must not parse again")

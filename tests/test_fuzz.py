@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import notebook_from_cells
-from mllint.catalog import default_catalog
-from mllint.config import Config
-from mllint.engine import lint_source
-from mllint.sources import Source, SourceError, load_source
+from mllint.core.catalog import default_catalog
+from mllint.core.config import Config
+from mllint.engine.lint import lint_source
+from mllint.core.sources import Source, SourceError, load_source
 
 FUZZ = settings(
     max_examples=60,
@@ -125,7 +125,7 @@ def test_mutated_notebooks_never_raise(cells: list[str], data) -> None:
 @FUZZ
 @given(programs)
 def test_fix_output_parses_and_is_stable(program: str) -> None:
-    fixes = pytest.importorskip("mllint.fixes")
+    fixes = pytest.importorskip("mllint.fix.apply")
     first = fixes.fix_text(program, CONFIG, unsafe=True)
     text = first.data.decode("utf-8")
     ast.parse(text)  # never corrupts

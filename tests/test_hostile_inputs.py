@@ -123,8 +123,8 @@ def test_explicit_fifo_and_dangling_link_are_reported_not_read(corpus) -> None:
 
 
 def test_unreadable_file_is_ml000_and_run_continues(tmp_path: Path, monkeypatch) -> None:
-    from mllint.config import Config
-    from mllint.runner import lint_files
+    from mllint.core.config import Config
+    from mllint.engine.runner import lint_files
 
     (tmp_path / "secret.py").write_text(DEFECT)
     (tmp_path / "ok.py").write_text(DEFECT)

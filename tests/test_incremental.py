@@ -1,4 +1,4 @@
-"""Incremental analysis (`mllint.incremental`): statement-scoped rules re-run
+"""Incremental analysis (`mllint.engine.incremental`): statement-scoped rules re-run
 only on the top-level statements an edit changed. Whatever the edit, the
 findings must be those of a full analysis of the new text: the oracle below
 edits every rule fixture and example at random (renames, a statement
@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 
 from helpers import FIXTURES, ROOT, random_edit
-from mllint.config import Config
-from mllint.engine import lint_source
-from mllint.findings import Finding
-from mllint.incremental import StatementCache, skeleton
-from mllint.lsp_parse import IncrementalParser
+from mllint.core.config import Config
+from mllint.engine.lint import lint_source
+from mllint.core.findings import Finding
+from mllint.engine.incremental import StatementCache, skeleton
+from mllint.lsp.parse import IncrementalParser
 from mllint.rules.base import Rule, registered_rules
-from mllint.sources import Source
+from mllint.core.sources import Source
 
 PY_FILES = sorted((FIXTURES / "rules").glob("ML*/*.py")) + sorted((ROOT / "examples").rglob("*.py"))
 
@@ -307,7 +307,7 @@ def test_statement_scoped_messages_name_no_line() -> None:
 def test_astwalk_helpers() -> None:
     """The shared pieces: `imports_in` finds nested imports in source order
     without entering expressions; `node_memo` recomputes when its key changes."""
-    from mllint.astwalk import imports_in, node_memo
+    from mllint.core.astwalk import imports_in, node_memo
 
     src = "import a\ndef f():\n    if x:\n        from b import c\n    y = lambda: __import__('d')\nclass K:\n    import e\n"
     tree = ast.parse(src)

@@ -1,5 +1,5 @@
-"""Light type inference (mllint.inference) and training facts
-(mllint.training_facts), observed through the engine's single walk."""
+"""Light type inference (mllint.analysis.inference) and training facts
+(mllint.analysis.training_facts), observed through the engine's single walk."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ import textwrap
 
 import pytest
 
-from mllint.config import Config
-from mllint.engine import Context, run_rules
-from mllint.catalog import default_catalog
+from mllint.core.config import Config
+from mllint.engine.lint import Context, run_rules
+from mllint.core.catalog import default_catalog
 from mllint.rules.base import Rule
-from mllint.sources import Source
-from mllint.training_facts import TrainingFacts, grad_disabled, is_validation_function
-from mllint.inference import infer_type
+from mllint.core.sources import Source
+from mllint.analysis.training_facts import TrainingFacts, grad_disabled, is_validation_function
+from mllint.analysis.inference import infer_type
 
 
 class _Probe(Rule):

@@ -1,4 +1,4 @@
-"""The leakage analysis (mllint.dataflow) and ML201-ML208, measured on the
+"""The leakage analysis (mllint.analysis.dataflow) and ML201-ML208, measured on the
 labelled corpus in tests/fixtures/leakage/.
 
 Every corpus file is a realistic Kaggle-style script or notebook. Lines where a
@@ -23,9 +23,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from helpers import FIXTURES, expected_annotations, found_annotations, lint, lint_notebook_text, notebook_from_cells  # noqa: E402
-from mllint.config import Config  # noqa: E402
-from mllint.dataflow import analyse  # noqa: E402
-from mllint.engine import lint_path  # noqa: E402
+from mllint.core.config import Config  # noqa: E402
+from mllint.analysis.dataflow import analyse  # noqa: E402
+from mllint.engine.lint import lint_path  # noqa: E402
 from mllint.rules.leakage import DataLeakage  # noqa: E402
 
 CORPUS = FIXTURES / "leakage"
@@ -180,8 +180,8 @@ def test_analysis_time_per_notebook_is_milliseconds() -> None:
     """A smoke bound (the benchmark, bench/bench_leakage.py, measures properly)."""
     times = []
     for path in corpus_files():
-        from mllint.sources import load_source
-        from mllint.engine import parse_module
+        from mllint.core.sources import load_source
+        from mllint.engine.lint import parse_module
 
         tree, _ = parse_module(load_source(path))
         t = time.perf_counter()

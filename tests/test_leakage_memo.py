@@ -1,5 +1,5 @@
 """The leakage analysis remembering calls between analyses of an edited file
-(`mllint.dataflow.memo`): findings must be exactly those of a fresh
+(`mllint.analysis.dataflow.memo`): findings must be exactly those of a fresh
 analysis, after any sequence of edits, and remembered calls must actually be
 replayed in the common case (an edit inside one function)."""
 
@@ -11,15 +11,15 @@ import random
 import pytest
 
 from helpers import FIXTURES, ROOT, random_edit
-from mllint.config import Config
-from mllint.dataflow import analyse
-from mllint.dataflow import memo as memo_mod
-from mllint.dataflow.provenance import selected_names
-from mllint.engine import lint_source
-from mllint.incremental import StatementCache
-from mllint.lsp_parse import IncrementalParser
+from mllint.core.config import Config
+from mllint.analysis.dataflow import analyse
+from mllint.analysis.dataflow import memo as memo_mod
+from mllint.analysis.dataflow.provenance import selected_names
+from mllint.engine.lint import lint_source
+from mllint.engine.incremental import StatementCache
+from mllint.lsp.parse import IncrementalParser
 from mllint.rules.leakage import DataLeakage
-from mllint.sources import Source
+from mllint.core.sources import Source
 
 CFG = Config()
 LEAKAGE_FILES = (

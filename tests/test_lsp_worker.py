@@ -1,4 +1,4 @@
-"""mllint.lsp_worker: the leakage rules run in a child process give the same
+"""mllint.lsp.worker: the leakage rules run in a child process give the same
 findings as in-process `lint_source`, and no failure of the child hangs or
 breaks the caller."""
 
@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from mllint import lsp_worker
-from mllint.config import Config
-from mllint.engine import lint_source
-from mllint.lsp_worker import RuleWorker
+from mllint.lsp import worker as lsp_worker
+from mllint.core.config import Config
+from mllint.engine.lint import lint_source
+from mllint.lsp.worker import RuleWorker
 from mllint.rules.leakage import DataLeakage
-from mllint.sources import Source
+from mllint.core.sources import Source
 
 ML201 = Path(__file__).resolve().parent / "fixtures" / "rules" / "ML201"
 LEAKY = (ML201 / "bad_scaler_before_split.py").read_text()
@@ -194,9 +194,9 @@ def test_server_analysis_with_the_worker_equals_one_lint(worker) -> None:
     """analyse_python with the leakage analysis in the child, the statement
     cache and the incremental parser: the same diagnostics as one plain
     `lint_source` over each text (noqa applied to the merged findings)."""
-    from mllint.incremental import StatementCache
-    from mllint.lsp_analysis import analyse_python
-    from mllint.lsp_parse import IncrementalParser
+    from mllint.engine.incremental import StatementCache
+    from mllint.lsp.analysis import analyse_python
+    from mllint.lsp.parse import IncrementalParser
 
     parser, cache, cfg = IncrementalParser(), StatementCache(), Config()
     texts = [LEAKY_DOC, LEAKY_DOC.replace("df = pd", "dfx = pd").replace("(df.", "(dfx.").replace('df["y"]', 'dfx["y"]'), LEAKY_DOC]
@@ -209,8 +209,8 @@ def test_server_analysis_with_the_worker_equals_one_lint(worker) -> None:
 
 
 def test_server_analysis_falls_back_when_the_worker_is_gone() -> None:
-    from mllint.lsp_analysis import analyse_python
-    from mllint.lsp_parse import IncrementalParser
+    from mllint.lsp.analysis import analyse_python
+    from mllint.lsp.parse import IncrementalParser
 
     dead = RuleWorker(["DataLeakage"])
     dead.close()

@@ -13,7 +13,7 @@ import json
 import pytest
 
 from helpers import ROOT, lint_notebook_text, notebook_from_cells
-from mllint.cli import main
+from mllint.cli.main import main
 
 EXAMPLE = ROOT / "examples" / "notebooks" / "churn_baseline.ipynb"
 
@@ -164,9 +164,9 @@ def test_sarif_and_github_locations_for_notebooks(tmp_path, capsys, monkeypatch)
 
 
 def test_notebook_report_without_an_exact_file_position(tmp_path, monkeypatch) -> None:
-    from mllint.catalog import default_catalog
-    from mllint.config import Config
-    from mllint.engine import lint_path
+    from mllint.core.catalog import default_catalog
+    from mllint.core.config import Config
+    from mllint.engine.lint import lint_path
     from mllint.report import Report, render
 
     monkeypatch.chdir(_project(tmp_path))

@@ -8,10 +8,10 @@ import json
 import pytest
 
 from helpers import lint_notebook_text, notebook_from_cells
-from mllint.config import Config
-from mllint.engine import lint_path
-from mllint.notebooks import load_notebook, mask_cell
-from mllint.sources import SourceError
+from mllint.core.config import Config
+from mllint.engine.lint import lint_path
+from mllint.core.notebooks import load_notebook, mask_cell
+from mllint.core.sources import SourceError
 
 SPLIT = "from sklearn.model_selection import train_test_split\n"
 
@@ -395,7 +395,7 @@ def test_install_parsing_never_raises(command: str) -> None:
 
 # --- positions in the .ipynb text (SARIF / GitHub) ----------------------------------
 
-from mllint.notebooks import NotebookFileMap  # noqa: E402
+from mllint.core.notebooks import NotebookFileMap  # noqa: E402
 
 
 def _at(text: str, pos) -> str:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from helpers import FIXTURES, expected_annotations, found_annotations
-from mllint.config import Config
-from mllint.engine import lint_path
+from mllint.core.config import Config
+from mllint.engine.lint import lint_path
 
 RULE_FIXTURES = FIXTURES / "rules"
 
@@ -48,7 +48,7 @@ def test_fixture(path: Path) -> None:
 
 
 def test_every_implemented_rule_has_bad_and_good_fixtures() -> None:
-    from mllint.catalog import default_catalog
+    from mllint.core.catalog import default_catalog
 
     missing = []
     for spec in default_catalog():

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mllint import runner
-from mllint.config import Config
+from mllint.engine import runner
+from mllint.core.config import Config
 
 BAD = (
     "from sklearn.model_selection import train_test_split\n"
@@ -91,7 +91,7 @@ def test_cheap_files_are_done_here_and_the_rest_decides_the_pool(
 
 
 def test_warm_cache_run_starts_no_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from mllint.cache import CachedLint, open_cache
+    from mllint.engine.cache import CachedLint, open_cache
 
     files = _files(tmp_path, runner.PARALLEL_THRESHOLD * 3)
     cfg = Config()

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from helpers import ROOT, notebook_from_cells
-from mllint.catalog import default_catalog
-from mllint.findings import Finding
+from mllint.core.catalog import default_catalog
+from mllint.core.findings import Finding
 from mllint.report import Report, RunSummary, render
-from mllint.severity import Severity
+from mllint.core.severity import Severity
 
 
 def _payload(marker: Path) -> str:
@@ -115,7 +115,7 @@ def test_text_format_neutralises_markup_and_escapes(color: bool) -> None:
 
 def test_no_network_access(tmp_path: Path, monkeypatch) -> None:
     """Lint the example project and a notebook with every socket blocked."""
-    from mllint.cli import main
+    from mllint.cli.main import main
 
     def refuse(*a, **k):
         raise AssertionError("mllint tried to open a network connection")

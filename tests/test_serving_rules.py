@@ -9,8 +9,8 @@ import textwrap
 
 from helpers import lint
 
-from mllint.serving_model import ServingModel
-from mllint.severity import Severity
+from mllint.analysis.serving_model import ServingModel
+from mllint.core.severity import Severity
 
 
 def _model(src: str) -> ServingModel:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from mllint.suppressions import ALL, parse_suppressions
+from mllint.core.suppressions import ALL, parse_suppressions
 
 TEXT = 'import os  # noqa: F401\nx = "# noqa inside a string"\ny = 1  # NOQA: ML101\nz = 2\n'
 
@@ -22,7 +22,7 @@ def test_a_noqa_on_a_finding_line_is_parsed(lines) -> None:
 
 @pytest.mark.parametrize("lines", [{4}, {5, 6}, set()])
 def test_no_noqa_on_any_finding_line_skips_the_tokenizer(lines, monkeypatch) -> None:
-    import mllint.suppressions as s
+    import mllint.core.suppressions as s
 
     # the string on line 2 is not a suppression either way
     assert not parse_suppressions(TEXT).suppressed("ML101", 2)

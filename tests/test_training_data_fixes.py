@@ -1,5 +1,5 @@
 """The Fix objects attached by ML304, ML306, ML401 and ML405 (applied later by
-mllint.fixes): checked here by applying their edits to the text directly."""
+mllint.fix.apply): checked here by applying their edits to the text directly."""
 
 from __future__ import annotations
 

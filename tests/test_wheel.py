@@ -39,7 +39,7 @@ def test_wheel_installs_and_runs(tmp_path: Path) -> None:
                            capture_output=True, text=True, timeout=120)
     assert rules.returncode == 0 and '"ML102"' in rules.stdout
     # The catalogue comes from the wheel, not from this checkout.
-    where = subprocess.run([str(py), "-c", "import mllint.catalog as c; print(c.catalogue_dir())"],
+    where = subprocess.run([str(py), "-c", "import mllint.core.catalog as c; print(c.catalogue_dir())"],
                            cwd=work, capture_output=True, text=True, timeout=60)
     assert "_catalogue" in where.stdout and str(ROOT) not in where.stdout
     f8 = subprocess.run([str(env_dir / "bin" / "flake8"), "--select", "ML", "train.py"], cwd=work,

@@ -1,3 +1,14 @@
-"""mllint: a static-analysis linter for machine-learning code."""
+"""mllint: a static-analysis linter for machine-learning code.
 
-__version__ = "0.1.0"
+The package is laid out along the data flow (docs/development.md has the
+map): `core` (sources, findings, configuration, catalogue) → `analysis` (the
+semantic model and the facts rules share, the leakage data flow) → `rules` →
+`engine` (one walk per module, many files, the result cache) → `fix` and
+`report` → `lsp`, `docs`, `cli`. A package imports only the packages before
+it; `tests/test_architecture.py` checks that, and that no module-level
+imports form a cycle.
+"""
+
+from mllint.core.version import __version__
+
+__all__ = ["__version__"]

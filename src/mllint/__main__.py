@@ -1,3 +1,3 @@
-from mllint.cli import main
+from mllint.cli.main import main
 
 raise SystemExit(main())

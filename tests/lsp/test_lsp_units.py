@@ -10,13 +10,13 @@ import warnings
 import pytest
 from lsprotocol import types
 
-from mllint.config import Config
-from mllint.findings import Edit, Fix
-from mllint.lsp_analysis import Cell, analyse_notebook, analyse_python
-from mllint.lsp_convert import compatible_fixes, lsp_severity, split_lines, to_units
-from mllint.lsp_noqa import NoqaPlanner
-from mllint.lsp_parse import IncrementalParser
-from mllint.severity import Severity
+from mllint.core.config import Config
+from mllint.core.findings import Edit, Fix
+from mllint.lsp.analysis import Cell, analyse_notebook, analyse_python
+from mllint.lsp.convert import compatible_fixes, lsp_severity, split_lines, to_units
+from mllint.lsp.noqa import NoqaPlanner
+from mllint.lsp.parse import IncrementalParser
+from mllint.core.severity import Severity
 
 U8, U16, U32 = (types.PositionEncodingKind.Utf8, types.PositionEncodingKind.Utf16, types.PositionEncodingKind.Utf32)
 
@@ -204,7 +204,7 @@ def test_analyse_notebook_places_findings_in_cells():
 
 
 def test_config_cache_reloads_changed_file_and_survives_a_broken_one(tmp_path):
-    from mllint.lsp_analysis import ConfigCache
+    from mllint.lsp.analysis import ConfigCache
 
     (tmp_path / "pyproject.toml").write_text('[tool.mllint]\nignore = ["ML102"]\n')
     doc = str(tmp_path / "train.py")

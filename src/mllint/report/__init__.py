@@ -1,4 +1,9 @@
-"""Output formats. Each reporter takes the run's results and writes a string."""
+"""Output formats: text (rich), concise, JSON, SARIF and GitHub annotations.
+Each reporter takes the run's findings (`base.Report`) and returns a string.
+
+May import: `mllint.core`.
+Must not import: any other mllint package (the CLI and the API call it).
+"""
 
 from __future__ import annotations
 

@@ -7,9 +7,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mllint.catalog import Catalog
-from mllint.findings import Finding
-from mllint.severity import Severity
+from mllint.core.catalog import Catalog
+from mllint.core.findings import Finding
+from mllint.core.severity import Severity
 
 
 @dataclass

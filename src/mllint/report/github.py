@@ -8,7 +8,7 @@ message names the cell and the line inside it. See docs/notebooks.md."""
 from __future__ import annotations
 
 from mllint.report.base import Report, safe
-from mllint.severity import Severity
+from mllint.core.severity import Severity
 
 LEVEL = {
     Severity.CRITICAL: "error",
@@ -29,7 +29,7 @@ def escape_property(s: str) -> str:
 
 
 def render_github(report: Report) -> str:
-    from mllint.notebooks import finding_file_region
+    from mllint.core.notebooks import finding_file_region
 
     out = []
     notebook_maps: dict = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from mllint.findings import Finding
+from mllint.core.findings import Finding
 from mllint.report.base import Report
 
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mllint import __version__
+from mllint.core.version import __version__
 from mllint.report.base import Report
-from mllint.severity import Severity
+from mllint.core.severity import Severity
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {
@@ -55,7 +55,7 @@ def render_sarif(report: Report) -> str:
             }
         )
     results = []
-    from mllint.notebooks import finding_file_region
+    from mllint.core.notebooks import finding_file_region
 
     notebook_maps: dict = {}
     for f in report.findings:

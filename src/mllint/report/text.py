@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mllint.report.base import SEVERITY_ORDER, Report, safe
-from mllint.severity import Severity
+from mllint.core.severity import Severity
 
 STYLE = {
     Severity.CRITICAL: "bold white on red",

@@ -22,8 +22,8 @@ import ast
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
-    from mllint.engine import Context
-    from mllint.findings import Fix
+    from mllint.engine.lint import Context
+    from mllint.core.findings import Fix
 
 _REGISTRY: list[type["Rule"]] = []
 
@@ -44,7 +44,7 @@ class Rule:
     call_keywords: ClassVar[frozenset[str]] = frozenset()
     # "statement": every finding lies inside one top-level statement and
     # depends only on that statement and the module's skeleton (see
-    # `mllint.incremental.skeleton`: imports, module-level code, the names,
+    # `mllint.engine.incremental.skeleton`: imports, module-level code, the names,
     # signatures and decorators of functions and classes, but not their
     # bodies), and no message names a line (findings of a statement that
     # moved are moved as they are). The language server then re-runs the rule only on the

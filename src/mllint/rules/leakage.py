@@ -1,7 +1,7 @@
-"""ML2xx: data leakage and evaluation validity (built on mllint.dataflow).
+"""ML2xx: data leakage and evaluation validity (built on mllint.analysis.dataflow).
 
 All eight codes share one provenance analysis per module
-(`mllint.dataflow.analyse`), run once from `finish()` and cached as the
+(`mllint.analysis.dataflow.analyse`), run once from `finish()` and cached as the
 module fact "leakage". This module only turns its raw findings into
 messages that name both ends of the leak, with lines (or cell and line in a
 notebook).
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import ast
 
-from mllint.astwalk import node_memo, subtree
-from mllint.dataflow import LeakageFacts, RawFinding, analyse
-from mllint.dataflow.provenance import SelectedNames
+from mllint.core.astwalk import node_memo, subtree
+from mllint.analysis.dataflow import LeakageFacts, RawFinding, analyse
+from mllint.analysis.dataflow.provenance import SelectedNames
 from mllint.rules.base import Rule, register
 
 LEAKAGE_CODES = ("ML201", "ML202", "ML203", "ML204", "ML205", "ML206", "ML207", "ML208")

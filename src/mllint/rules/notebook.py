@@ -11,9 +11,9 @@ import ast
 import re
 import shlex
 
-from mllint.notebooks import SHELL_CELL_MAGICS
+from mllint.core.notebooks import SHELL_CELL_MAGICS
 from mllint.rules.base import Rule, register
-from mllint.sources import CellSpan
+from mllint.core.sources import CellSpan
 
 # --- ML108 ---------------------------------------------------------------------
 

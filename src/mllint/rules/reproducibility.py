@@ -5,13 +5,13 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from mllint.semantic import kwarg_value as _kw  # shared helpers
-from mllint.entrypoint import entry_kind, program_noun
-from mllint.fixbuilders import add_keyword
-from mllint.inference import PANDAS_TAGS, infer_type
-from mllint.literals import HOLE, const_int, const_str, str_template
-from mllint.local_effects import LocalEffects
-from mllint.model_refs import (
+from mllint.analysis.semantic import kwarg_value as _kw  # shared helpers
+from mllint.analysis.entrypoint import entry_kind, program_noun
+from mllint.rules.fixbuilders import add_keyword
+from mllint.analysis.inference import PANDAS_TAGS, infer_type
+from mllint.analysis.literals import HOLE, const_int, const_str, str_template
+from mllint.analysis.local_effects import LocalEffects
+from mllint.analysis.model_refs import (
     PACKAGED_DATASET_BUILDERS,
     artifact_alias_latest,
     is_hub_id,
@@ -19,8 +19,8 @@ from mllint.model_refs import (
     moving_revision,
     torch_hub_ref,
 )
-from mllint.module_names import module_names
-from mllint.randomness import (
+from mllint.analysis.module_names import module_names
+from mllint.analysis.randomness import (
     ALL_FRAMEWORKS,
     DATALOADERS,
     DETERMINISM_QUALNAMES,
@@ -55,7 +55,7 @@ from mllint.randomness import (
     unseeded_generator,
 )
 from mllint.rules.base import Rule, register
-from mllint.semantic import (
+from mllint.analysis.semantic import (
     BUILTIN_NAMES,
     call_name,
     has_star_kwargs,
@@ -64,7 +64,7 @@ from mllint.semantic import (
     is_true,
     keyword,
 )
-from mllint.training_facts import TrainingFacts, dotted
+from mllint.analysis.training_facts import TrainingFacts, dotted
 
 # --- ML102 -------------------------------------------------------------------
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import ast
 
-from mllint.semantic import kwarg_value as _kw, dotted_name as _dotted  # shared helpers
-from mllint.astwalk import STATEMENT_FIELDS
-from mllint.fixbuilders import add_keyword
-from mllint.module_names import module_names
+from mllint.analysis.semantic import kwarg_value as _kw, dotted_name as _dotted  # shared helpers
+from mllint.core.astwalk import STATEMENT_FIELDS
+from mllint.rules.fixbuilders import add_keyword
+from mllint.analysis.module_names import module_names
 from mllint.rules.base import Rule, register
-from mllint.semantic import has_star_kwargs, is_none, keyword
-from mllint.serving_model import (
+from mllint.analysis.semantic import has_star_kwargs, is_none, keyword
+from mllint.analysis.serving_model import (
     EVERY_REQUEST_HOOK,
     CallSite,
     FuncInfo,

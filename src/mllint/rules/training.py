@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import ast
 
-from mllint.fixbuilders import replace_node
-from mllint.inference import binding_type, call_qual, infer_type, kind_of_qualname
+from mllint.rules.fixbuilders import replace_node
+from mllint.analysis.inference import binding_type, call_qual, infer_type, kind_of_qualname
 from mllint.rules.base import Rule, register
-from mllint.semantic import has_star_kwargs, keyword
-from mllint.training_facts import (
+from mllint.analysis.semantic import has_star_kwargs, keyword
+from mllint.analysis.training_facts import (
     FRAMEWORK_EVAL_HOOKS,
     LOOP_TYPES,
     TrainingFacts,
@@ -74,7 +74,7 @@ def _eval_target_names(value: ast.AST) -> bool:
 @register
 class TrainingLoopRules(Rule):
     """ML301, ML302, ML303, ML306, ML308: facts about loops and scopes,
-    gathered in the single walk (see mllint.training_facts), judged in finish()."""
+    gathered in the single walk (see mllint.analysis.training_facts), judged in finish()."""
 
     codes = ("ML301", "ML302", "ML303", "ML306", "ML308")
     nodes = (ast.Call, ast.Assign, ast.AugAssign, ast.Expr)

@@ -1,0 +1,306 @@
+"""A content-hash cache of per-file results, so an unchanged file is not
+analysed again.
+
+An entry's key is sha256 over: the file's bytes, the path as given (findings
+carry it, per-file-ignores match on it), and a *salt* made of everything else
+that can change a result: the mllint version, the catalogue fingerprint, a
+hash of mllint's own source code (so an editable install never serves stale
+results after a rule is edited), the Python minor version (its `ast`), and
+every config setting except the ones that only steer the run (`jobs`,
+`cache-dir`, `fail-on`).
+
+Entries are JSON (never pickle: a cache directory that came with a checkout
+must not be able to run code), one file per key under `<dir>/v1/<aa>/<key>.json`,
+written to a temporary file and moved into place with `os.replace`, so two
+processes writing at once leave one complete entry, never a torn one. A
+missing, corrupt, foreign or unreadable entry is a miss, never an error; a
+cache directory that cannot be written disables writing silently.
+Results that contain an internal error (ML001) are not stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from mllint.core.version import __version__
+from mllint.core.findings import Edit, Finding, Fix
+from mllint.core.severity import Severity
+
+if TYPE_CHECKING:
+    from mllint.core.config import Config
+    from mllint.engine.runner import FileResult
+
+FORMAT = "v1"
+DEFAULT_DIR_NAME = ".mllint_cache"
+# Settings that steer the run but never change a file's findings.
+RUN_ONLY_SETTINGS = frozenset({"jobs", "cache_dir", "fail_on"})
+
+
+# ---------------------------------------------------------------------------
+# Fingerprints
+# ---------------------------------------------------------------------------
+
+def config_fingerprint(config: "Config") -> str:
+    data = config.model_dump(mode="json", exclude=set(RUN_ONLY_SETTINGS), by_alias=False)
+    data["__root__"] = str(config.root) if config.root is not None else None
+    blob = json.dumps(data, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the mllint package
+
+
+@lru_cache(maxsize=4)
+def code_fingerprint(pkg: Path = PACKAGE_DIR) -> str:
+    """Hash of every .py file of the mllint package (once per process)."""
+    h = hashlib.sha256()
+    for path in sorted(pkg.rglob("*.py")):
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        h.update(path.relative_to(pkg).as_posix().encode())
+        h.update(b"\0")
+        h.update(hashlib.sha256(data).digest())
+    return h.hexdigest()
+
+
+def make_salt(
+    config: "Config",
+    catalog_fingerprint: str,
+    version: str = __version__,
+    code: str | None = None,
+) -> str:
+    parts = [
+        FORMAT,
+        version,
+        catalog_fingerprint,
+        code if code is not None else code_fingerprint(),
+        f"{sys.version_info[0]}.{sys.version_info[1]}",
+        config_fingerprint(config),
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def default_cache_dir(config: "Config") -> Path:
+    root = config.root or Path.cwd()
+    if config.cache_dir:
+        d = Path(config.cache_dir).expanduser()
+        return d if d.is_absolute() else root / d
+    return root / DEFAULT_DIR_NAME
+
+
+# ---------------------------------------------------------------------------
+# (De)serialisation of results
+# ---------------------------------------------------------------------------
+
+_SCALARS = (str, int, float, bool, type(None))
+_INT_FIELDS = ("line", "col", "end_line", "end_col")
+
+
+def _finding_to_json(f: Finding) -> dict[str, Any]:
+    """Every field of the Finding (so a field added later is kept too)."""
+    d: dict[str, Any] = {}
+    for fld in fields(Finding):
+        v = getattr(f, fld.name)
+        if fld.name == "fix":
+            v = None if v is None else {
+                "title": v.title,
+                "applicability": v.applicability,
+                "edits": [[e.line, e.col, e.end_line, e.end_col, e.text] for e in v.edits],
+            }
+        elif isinstance(v, Severity):
+            v = v.value
+        elif not isinstance(v, _SCALARS):
+            raise TypeError(f"cannot cache a {type(v).__name__} in Finding.{fld.name}")
+        d[fld.name] = v
+    return d
+
+
+def _finding_from_json(d: dict[str, Any]) -> Finding:
+    if set(d) != _FINDING_FIELDS:
+        raise ValueError("entry written by another version of Finding")
+    kw = dict(d)
+    kw["severity"] = Severity(d["severity"])
+    fx = d["fix"]
+    if fx is not None:
+        if fx["applicability"] not in ("safe", "unsafe"):
+            raise ValueError("bad applicability")
+        edits = tuple(Edit(int(a), int(b), int(c), int(e), str(t)) for a, b, c, e, t in fx["edits"])
+        kw["fix"] = Fix(title=str(fx["title"]), edits=edits, applicability=fx["applicability"])
+    for name in _INT_FIELDS:
+        if type(kw[name]) is not int:
+            raise ValueError(f"bad {name}")
+    for name, v in kw.items():
+        if name not in ("severity", "fix") and not isinstance(v, _SCALARS):
+            raise ValueError(f"bad {name}")
+    return Finding(**kw)
+
+
+_FINDING_FIELDS = frozenset(f.name for f in fields(Finding))
+
+
+# ---------------------------------------------------------------------------
+# The cache
+# ---------------------------------------------------------------------------
+
+@dataclass
+class ResultCache:
+    """Entries for one salt under one directory."""
+
+    directory: Path
+    salt: str
+
+    def key(self, path: str, data: bytes) -> str:
+        h = hashlib.sha256()
+        h.update(self.salt.encode())
+        h.update(b"\0")
+        h.update(path.encode("utf-8", "surrogateescape"))
+        h.update(b"\0")
+        h.update(data)
+        return h.hexdigest()
+
+    def _entry(self, key: str) -> Path:
+        return self.directory / FORMAT / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> "FileResult | None":
+        from mllint.engine.runner import FileResult
+
+        try:
+            raw = self._entry(key).read_bytes()
+            doc = json.loads(raw)
+            if not isinstance(doc, dict) or doc.get("key") != key:
+                return None  # foreign or hand-edited entry
+            findings = [_finding_from_json(d) for d in doc["findings"]]
+            info = doc.get("info")
+            return FileResult(str(doc["path"]), findings, None if info is None else str(info))
+        except Exception:  # missing, unreadable, corrupt: all a miss
+            return None
+
+    def put(self, key: str, result: "FileResult") -> bool:
+        if any(f.code == "ML001" for f in result.findings):
+            return False  # an internal error may be transient; never pin it
+        doc = {
+            "key": key,
+            "path": result.path,
+            "info": result.info,
+            "findings": [_finding_to_json(f) for f in result.findings],
+        }
+        entry = self._entry(key)
+        tmp = None
+        try:
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            self._mark(self.directory)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=entry.parent)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(json.dumps(doc, separators=(",", ":")).encode())
+            os.replace(tmp, entry)
+            tmp = None
+            return True
+        except (OSError, TypeError, ValueError):
+            return False
+        finally:
+            if tmp is not None:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+
+    @staticmethod
+    def _mark(directory: Path) -> None:
+        """A .gitignore and CACHEDIR.TAG so the cache is never committed or backed up."""
+        gi = directory / ".gitignore"
+        if gi.exists():
+            return
+        try:
+            gi.write_text("# created by mllint\n*\n", encoding="utf-8")
+            (directory / "CACHEDIR.TAG").write_text(
+                "Signature: 8a477f597d28d172789f06886806bc55\n# mllint result cache\n", encoding="utf-8"
+            )
+        except OSError:
+            pass
+
+
+def rules_fingerprint() -> str:
+    """Which rule classes are registered (a plugin or a test may add one)."""
+    from mllint.rules.base import registered_rules
+
+    names = sorted(f"{c.__module__}.{c.__qualname__}:{','.join(c.codes)}" for c in registered_rules())
+    return hashlib.sha256("\n".join(names).encode()).hexdigest()
+
+
+def open_cache(config: "Config", directory: Path | None = None) -> ResultCache:
+    from mllint.core.catalog import default_catalog
+
+    salt = make_salt(config, default_catalog().fingerprint(), code=code_fingerprint() + rules_fingerprint())
+    return ResultCache(Path(directory) if directory is not None else default_cache_dir(config), salt)
+
+
+def _read(path: str) -> bytes | None:
+    """The file's bytes, or None for anything that is not a readable regular
+    file (a FIFO would block forever; the lint function reports why)."""
+    from mllint.core.sources import SourceError, read_source_bytes
+
+    try:
+        return read_source_bytes(path)
+    except (SourceError, OSError):
+        return None
+
+
+@dataclass
+class CachedLint:
+    """A per-file lint function (`runner.lint_files(lint=...)`) that consults
+    the cache first. Picklable, so pool workers use it as they are."""
+
+    cache: ResultCache
+    inner: Callable[..., "FileResult"] | None = None
+
+    def is_cached(self, path: str) -> bool:
+        """Whether `path`'s current bytes have a readable entry (the runner
+        answers such files in process, without a pool). The entry read here is
+        kept for the call that follows, so a hit costs one read and one hash."""
+        data = _read(path)
+        if data is None:
+            return False
+        hit = self.cache.get(self.cache.key(path, data))
+        if hit is None:
+            return False
+        self._prefetched()[path] = hit
+        return True
+
+    def _prefetched(self) -> "dict[str, FileResult]":
+        d = self.__dict__.get("_hits")
+        if d is None:
+            d = self.__dict__["_hits"] = {}
+        return d
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_hits", None)  # hits are answered in the parent; workers get misses
+        return state
+
+    def __call__(self, path: str, config: "Config") -> "FileResult":
+        from mllint.engine.runner import lint_file
+
+        hit = self._prefetched().pop(path, None)
+        if hit is not None:
+            return hit
+        inner = self.inner or lint_file
+        data = _read(path)
+        if data is None:
+            return inner(path, config)  # reports why it cannot be read
+        key = self.cache.key(path, data)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit
+        result = inner(path, config, data=data)
+        self.cache.put(key, result)
+        return result
