@@ -32,10 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from mllint.core.config import Config  # noqa: E402
 from mllint.analysis.dataflow import analyse  # noqa: E402
-from mllint.engine.lint import lint_source, parse_module  # noqa: E402
+from mllint.core.config import Config  # noqa: E402
 from mllint.core.sources import Source, load_source  # noqa: E402
+from mllint.engine.lint import lint_source, parse_module  # noqa: E402
 
 CORPUS = ROOT / "tests" / "fixtures" / "leakage"
 TARGET_SECONDS = 0.020

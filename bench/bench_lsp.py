@@ -334,12 +334,11 @@ def in_process(n_points: int, n_lines: int) -> dict:
     incremental parse included)."""
     from mllint.core.config import Config
     from mllint.engine.incremental import StatementCache
-    from mllint.lsp.server import parallel_rule_groups
-    from mllint.lsp.analysis import analyse_python
-    from mllint.lsp.worker import RuleWorker
-    from mllint.lsp.parse import IncrementalParser
-
     from mllint.engine.runner import tune_gc
+    from mllint.lsp.analysis import analyse_python
+    from mllint.lsp.parse import IncrementalParser
+    from mllint.lsp.server import parallel_rule_groups
+    from mllint.lsp.worker import RuleWorker
 
     tune_gc()  # the collector settings of the server process
     text = training_script(n_lines)
@@ -375,13 +374,13 @@ def parts(n_points: int, n_lines: int) -> dict:
     rules (statement-scoped, incremental), the leakage analysis (calls
     remembered), the other module-scoped rules."""
     from mllint.core.config import Config
-    from mllint.engine.lint import RuleSet, lint_source
-    from mllint.engine.incremental import StatementCache
-    from mllint.lsp.server import parallel_rule_groups
-    from mllint.lsp.parse import IncrementalParser
-    from mllint.rules.base import registered_rules
-    from mllint.engine.runner import tune_gc
     from mllint.core.sources import Source
+    from mllint.engine.incremental import StatementCache
+    from mllint.engine.lint import RuleSet, lint_source
+    from mllint.engine.runner import tune_gc
+    from mllint.lsp.parse import IncrementalParser
+    from mllint.lsp.server import parallel_rule_groups
+    from mllint.rules.base import registered_rules
 
     tune_gc()
     by_name = {rc.__name__: rc for rc in registered_rules()}

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from mllint.core.catalog import default_catalog
 from mllint.core.config import Config
-from mllint.engine.lint import RuleSet, lint_source
 from mllint.core.sources import SourceError, load_source
+from mllint.engine.lint import RuleSet, lint_source
 
 FAMILIES = {
     "foundation (ML0,ML1)": ["ML0", "ML1"],

@@ -14,8 +14,8 @@ from pathlib import Path
 
 def main(list_file: str, out: str) -> int:
     from mllint.core.config import Config
-    from mllint.engine.runner import _prewarm, lint_file, tune_gc
     from mllint.core.sources import load_source
+    from mllint.engine.runner import _prewarm, lint_file, tune_gc
 
     _prewarm()
     tune_gc()  # the collector settings of the `mllint check` process

@@ -17,8 +17,8 @@ from pathlib import Path
 
 def main(list_file: str, out: str) -> int:
     from mllint.core.config import Config
-    from mllint.rules.base import registered_rules
     from mllint.engine.runner import _prewarm, lint_file
+    from mllint.rules.base import registered_rules
 
     _prewarm()
     cost: Counter[str] = Counter()

@@ -11,9 +11,9 @@ from pathlib import Path
 import nbformat
 
 from mllint.core.config import Config
-from mllint.engine.lint import lint_source
 from mllint.core.findings import Finding
 from mllint.core.sources import Source, load_source
+from mllint.engine.lint import lint_source
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -11,8 +11,8 @@ from pathlib import Path
 from helpers import lint
 
 from mllint.core.catalog import default_catalog
-from mllint.fix.noqa import add_noqa_data, check_noqa_comments, noqa_fixes
 from mllint.core.sources import Source, load_source
+from mllint.fix.noqa import add_noqa_data, check_noqa_comments, noqa_fixes
 
 KNOWN = frozenset(default_catalog().codes)
 

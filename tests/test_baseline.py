@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from mllint.fix.baseline import Baseline, BaselineError, fingerprint, render_baseline
 from mllint.core.config import Config
 from mllint.engine.lint import lint_path
+from mllint.fix.baseline import Baseline, BaselineError, fingerprint, render_baseline
 
 LEGACY = """\
 import torch

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from mllint.engine import cache as cache_mod
-from mllint.engine.cache import CachedLint, ResultCache, code_fingerprint, make_salt, open_cache
 from mllint.core.config import Config
 from mllint.core.findings import Edit, Finding, Fix
-from mllint.engine.runner import FileResult, lint_file
 from mllint.core.severity import Severity
+from mllint.engine import cache as cache_mod
+from mllint.engine.cache import CachedLint, ResultCache, code_fingerprint, make_salt, open_cache
+from mllint.engine.runner import FileResult, lint_file
 
 BAD = (
     "from sklearn.model_selection import train_test_split\n"
@@ -167,7 +167,7 @@ def test_rule_source_change_invalidates(tmp_path: Path) -> None:
     pkg = tmp_path / "pkg"
     shutil.copytree(cache_mod.PACKAGE_DIR, pkg, ignore=shutil.ignore_patterns("__pycache__"))
     before = code_fingerprint(pkg)
-    rule = pkg / "rules" / "reproducibility.py"
+    rule = pkg / "rules" / "random_state.py"
     rule.write_text(rule.read_text() + "\n# edited\n")
     assert code_fingerprint.__wrapped__(pkg) != before
     cfg = _config(tmp_path)

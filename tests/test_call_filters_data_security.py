@@ -8,6 +8,7 @@ from __future__ import annotations
 import textwrap
 
 from helpers import lint_notebook_text, notebook_from_cells
+
 from mllint.engine.lint import lint_text
 
 

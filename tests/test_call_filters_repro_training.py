@@ -8,12 +8,13 @@ from __future__ import annotations
 import textwrap
 
 from mllint.engine.lint import lint_text
-from mllint.rules.reproducibility import (
-    LegacyGlobalRng,
-    RandomStateUnset,
-    UnpinnedPretrainedModel,
-)
-from mllint.rules.training import ForwardCalledDirectly, HardCodedDevice, UnmaskedLog, UnscaledScaleSensitiveModel
+from mllint.rules.device import HardCodedDevice
+from mllint.rules.forward_call import ForwardCalledDirectly
+from mllint.rules.legacy_rng import LegacyGlobalRng
+from mllint.rules.random_state import RandomStateUnset
+from mllint.rules.unmasked_log import UnmaskedLog
+from mllint.rules.unpinned_models import UnpinnedPretrainedModel
+from mllint.rules.unscaled_features import UnscaledScaleSensitiveModel
 
 
 def lines(text: str, code: str) -> list[int]:
@@ -178,8 +179,8 @@ def test_ml311_aliased_model_and_aliased_scaler() -> None:
 
 def test_filters_cover_their_tables() -> None:
     from mllint.analysis.randomness import NUMPY_LEGACY
-    from mllint.rules.reproducibility import SKLEARN_RANDOM, SKLEARN_SHUFFLE_ONLY
-    from mllint.rules.training import SCALE_SENSITIVE, SCALERS
+    from mllint.rules.random_state import SKLEARN_RANDOM, SKLEARN_SHUFFLE_ONLY
+    from mllint.rules.unscaled_features import SCALE_SENSITIVE, SCALERS
 
     assert RandomStateUnset.call_names >= SKLEARN_RANDOM | SKLEARN_SHUFFLE_ONLY
     assert LegacyGlobalRng.call_names >= NUMPY_LEGACY
@@ -395,7 +396,8 @@ def test_repro_filters_cover_the_randomness_tables() -> None:
     import inspect
 
     import mllint.analysis.randomness as rnd
-    from mllint.rules.reproducibility import NondeterministicTraining, UnseededRandomness
+    from mllint.rules.nondeterminism import NondeterministicTraining
+    from mllint.rules.unseeded_randomness import UnseededRandomness
 
     def qualnames(*funcs) -> set[str]:
         """Dotted string constants, less those that are prefixes or heads

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from helpers import lint, lint_notebook_text, notebook_from_percent
+
 from mllint.core.catalog import CatalogError, default_catalog, load_catalog, load_rule_file
 from mllint.rules.base import implemented_codes
 

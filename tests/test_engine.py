@@ -5,12 +5,13 @@ from __future__ import annotations
 import ast
 
 from helpers import codes, lint
-from mllint.core.config import Config
-from mllint.engine.lint import lint_source, run_rules, Context
-from mllint.core.catalog import default_catalog
-from mllint.rules.base import Rule
+
 from mllint.analysis.semantic import SemanticModel
+from mllint.core.catalog import default_catalog
+from mllint.core.config import Config
 from mllint.core.sources import Source
+from mllint.engine.lint import Context, lint_source, run_rules
+from mllint.rules.base import Rule
 
 
 def _resolve(text: str, expr: str) -> str | None:
@@ -114,7 +115,7 @@ def test_crashing_rule_is_isolated_and_reported() -> None:
             raise ValueError("kaboom")
 
     src = "from sklearn.model_selection import train_test_split\ntrain_test_split(X)\n"
-    from mllint.rules.reproducibility import RandomStateUnset
+    from mllint.rules.random_state import RandomStateUnset
 
     findings = lint_source(Source("f.py", src), Config(), rule_classes=[Boom, RandomStateUnset])
     got = {f.code for f in findings}

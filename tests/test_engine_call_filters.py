@@ -10,9 +10,9 @@ import sys
 
 from mllint.core.catalog import default_catalog
 from mllint.core.config import Config
+from mllint.core.sources import Source
 from mllint.engine.lint import Context, run_rules
 from mllint.rules.base import Rule
-from mllint.core.sources import Source
 
 TEXT = """\
 import numpy as np

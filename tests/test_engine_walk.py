@@ -9,9 +9,9 @@ import ast
 import pytest
 
 from mllint.core.config import Config
+from mllint.core.sources import Source
 from mllint.engine.lint import Context, run_rules
 from mllint.rules.base import Rule
-from mllint.core.sources import Source
 
 CODE = '''
 import numpy as np

@@ -19,6 +19,8 @@ from helpers import lint, notebook_from_cells, notebook_from_percent
 from mllint.core.catalog import default_catalog
 from mllint.core.config import Config
 from mllint.core.findings import Edit, Fix
+from mllint.core.fsutil import WriteError, atomic_write
+from mllint.core.sources import Source, load_source
 from mllint.fix.apply import (
     _conflict,
     apply_pass,
@@ -27,8 +29,6 @@ from mllint.fix.apply import (
     split_lines_keepends,
     unified_diff,
 )
-from mllint.core.fsutil import WriteError, atomic_write
-from mllint.core.sources import Source, load_source
 
 CATALOG = default_catalog()
 FIXABLE = [s for s in CATALOG if s.fix != "none" and s.example_format != "none"]
@@ -467,8 +467,8 @@ def test_fix_loop_is_bounded(monkeypatch) -> None:
     """A fix that never makes its finding go away stops after MAX_PASSES."""
     import mllint.engine.lint
     from mllint.core.findings import Finding
-    from mllint.fix.apply import MAX_PASSES
     from mllint.core.severity import Severity
+    from mllint.fix.apply import MAX_PASSES
 
     def always(source, config, catalog=None, **kw):
         fix = Fix("grow", (Edit(1, 0, 1, 0, "#"),))

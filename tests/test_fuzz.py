@@ -16,14 +16,14 @@ import json
 
 import hypothesmith
 import pytest
+from helpers import notebook_from_cells
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import notebook_from_cells
 from mllint.core.catalog import default_catalog
 from mllint.core.config import Config
-from mllint.engine.lint import lint_source
 from mllint.core.sources import Source, SourceError, load_source
+from mllint.engine.lint import lint_source
 
 FUZZ = settings(
     max_examples=60,

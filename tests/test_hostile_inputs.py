@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import notebook_from_cells
 
 DEFECT = "from sklearn.model_selection import train_test_split\nparts = train_test_split(X)\n"

@@ -12,15 +12,15 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from helpers import FIXTURES, ROOT, random_edit
+
 from mllint.core.config import Config
-from mllint.engine.lint import lint_source
 from mllint.core.findings import Finding
+from mllint.core.sources import Source
 from mllint.engine.incremental import StatementCache, skeleton
+from mllint.engine.lint import lint_source
 from mllint.lsp.parse import IncrementalParser
 from mllint.rules.base import Rule, registered_rules
-from mllint.core.sources import Source
 
 PY_FILES = sorted((FIXTURES / "rules").glob("ML*/*.py")) + sorted((ROOT / "examples").rglob("*.py"))
 

@@ -8,13 +8,13 @@ import textwrap
 
 import pytest
 
-from mllint.core.config import Config
-from mllint.engine.lint import Context, run_rules
-from mllint.core.catalog import default_catalog
-from mllint.rules.base import Rule
-from mllint.core.sources import Source
-from mllint.analysis.training_facts import TrainingFacts, grad_disabled, is_validation_function
 from mllint.analysis.inference import infer_type
+from mllint.analysis.training_facts import TrainingFacts, grad_disabled, is_validation_function
+from mllint.core.catalog import default_catalog
+from mllint.core.config import Config
+from mllint.core.sources import Source
+from mllint.engine.lint import Context, run_rules
+from mllint.rules.base import Rule
 
 
 class _Probe(Rule):

@@ -23,8 +23,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from helpers import FIXTURES, expected_annotations, found_annotations, lint, lint_notebook_text, notebook_from_cells  # noqa: E402
-from mllint.core.config import Config  # noqa: E402
+
 from mllint.analysis.dataflow import analyse  # noqa: E402
+from mllint.core.config import Config  # noqa: E402
 from mllint.engine.lint import lint_path  # noqa: E402
 from mllint.rules.leakage import DataLeakage  # noqa: E402
 

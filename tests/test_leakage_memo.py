@@ -9,17 +9,17 @@ import ast
 import random
 
 import pytest
-
 from helpers import FIXTURES, ROOT, random_edit
-from mllint.core.config import Config
+
 from mllint.analysis.dataflow import analyse
 from mllint.analysis.dataflow import memo as memo_mod
-from mllint.analysis.dataflow.provenance import selected_names
-from mllint.engine.lint import lint_source
+from mllint.analysis.dataflow.names import selected_names
+from mllint.core.config import Config
+from mllint.core.sources import Source
 from mllint.engine.incremental import StatementCache
+from mllint.engine.lint import lint_source
 from mllint.lsp.parse import IncrementalParser
 from mllint.rules.leakage import DataLeakage
-from mllint.core.sources import Source
 
 CFG = Config()
 LEAKAGE_FILES = (

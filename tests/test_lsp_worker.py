@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from mllint.lsp import worker as lsp_worker
 from mllint.core.config import Config
+from mllint.core.sources import Source
 from mllint.engine.lint import lint_source
+from mllint.lsp import worker as lsp_worker
 from mllint.lsp.worker import RuleWorker
 from mllint.rules.leakage import DataLeakage
-from mllint.core.sources import Source
 
 ML201 = Path(__file__).resolve().parent / "fixtures" / "rules" / "ML201"
 LEAKY = (ML201 / "bad_scaler_before_split.py").read_text()

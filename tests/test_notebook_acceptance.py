@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from helpers import ROOT, lint_notebook_text, notebook_from_cells
+
 from mllint.cli.main import main
 
 EXAMPLE = ROOT / "examples" / "notebooks" / "churn_baseline.ipynb"

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from helpers import lint_notebook_text, notebook_from_cells
+
 from mllint.core.config import Config
-from mllint.engine.lint import lint_path
 from mllint.core.notebooks import load_notebook, mask_cell
 from mllint.core.sources import SourceError
+from mllint.engine.lint import lint_path
 
 SPLIT = "from sklearn.model_selection import train_test_split\n"
 

@@ -8,13 +8,19 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from helpers import ROOT, lint, lint_notebook_text, notebook_from_cells
+
+from mllint.analysis.literals import HOLE, const_int, const_str, str_template
+from mllint.analysis.model_refs import (
+    artifact_alias_latest,
+    is_hub_id,
+    mlflow_moving_ref,
+    moving_revision,
+    torch_hub_ref,
+)
+from mllint.analysis.semantic import SemanticModel
 from mllint.core.config import Config
 from mllint.engine.lint import lint_path
-from mllint.analysis.literals import HOLE, const_int, const_str, str_template
-from mllint.analysis.model_refs import artifact_alias_latest, is_hub_id, mlflow_moving_ref, moving_revision, torch_hub_ref
-from mllint.analysis.semantic import SemanticModel
 
 REPRO = ("ML101", "ML102", "ML103", "ML104", "ML105", "ML106", "ML107")
 

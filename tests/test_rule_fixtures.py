@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from helpers import FIXTURES, expected_annotations, found_annotations
+
 from mllint.core.config import Config
 from mllint.engine.lint import lint_path
 

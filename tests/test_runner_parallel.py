@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mllint.engine import runner
 from mllint.core.config import Config
+from mllint.engine import runner
 
 BAD = (
     "from sklearn.model_selection import train_test_split\n"

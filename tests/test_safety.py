@@ -11,12 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import ROOT, notebook_from_cells
+
 from mllint.core.catalog import default_catalog
 from mllint.core.findings import Finding
-from mllint.report import Report, RunSummary, render
 from mllint.core.severity import Severity
+from mllint.report import Report, RunSummary, render
 
 
 def _payload(marker: Path) -> str:

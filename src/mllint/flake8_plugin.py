@@ -15,9 +15,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from mllint.core.version import __version__
 from mllint.core.config import Config, ConfigError, discover_config
 from mllint.core.severity import Severity
+from mllint.core.version import __version__
 
 
 @lru_cache(maxsize=64)
@@ -62,8 +62,8 @@ class MLLintChecker:
         cls.min_severity = Severity(getattr(options, "mllint_min_severity", "info") or "info")
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
-        from mllint.engine.lint import lint_source
         from mllint.core.sources import Source
+        from mllint.engine.lint import lint_source
 
         if not isinstance(self.tree, ast.Module):
             return

@@ -12,11 +12,11 @@ from lsprotocol import types
 
 from mllint.core.config import Config
 from mllint.core.findings import Edit, Fix
+from mllint.core.severity import Severity
 from mllint.lsp.analysis import Cell, analyse_notebook, analyse_python
 from mllint.lsp.convert import compatible_fixes, lsp_severity, split_lines, to_units
 from mllint.lsp.noqa import NoqaPlanner
 from mllint.lsp.parse import IncrementalParser
-from mllint.core.severity import Severity
 
 U8, U16, U32 = (types.PositionEncodingKind.Utf8, types.PositionEncodingKind.Utf16, types.PositionEncodingKind.Utf32)
 

@@ -24,8 +24,8 @@ import ast
 import builtins
 from dataclasses import dataclass, field
 
-from mllint.core.astwalk import imports_in
 from mllint.analysis.inference import infer_type, infer_unpacked
+from mllint.core.astwalk import imports_in
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 

@@ -24,11 +24,13 @@ known framework is only taken as a route when it looks like one
 """
 
 from __future__ import annotations
-from mllint.analysis.semantic import dotted_name as _dotted, kwarg_value as _kw  # shared helpers
 
 import ast
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+
+from mllint.analysis.semantic import dotted_name as _dotted  # shared helpers
+from mllint.analysis.semantic import kwarg_value as _kw
 
 FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
 

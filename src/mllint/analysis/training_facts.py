@@ -28,13 +28,13 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from mllint.analysis.semantic import dotted_name as dotted  # shared helper
 from mllint.analysis.inference import call_qual, infer_type, kind_of_qualname
 from mllint.analysis.semantic import BUILTIN_NAMES
+from mllint.analysis.semantic import dotted_name as dotted  # shared helper
 
 if TYPE_CHECKING:
-    from mllint.engine.lint import Context
     from mllint.analysis.semantic import SemanticModel
+    from mllint.engine.lint import Context
 
 LOOP_TYPES = (ast.For, ast.AsyncFor, ast.While)
 # Method names whose calls are training facts.
@@ -345,3 +345,54 @@ def _mentions_grad(node: ast.AST) -> bool:
             return True
         node = node.value
     return False
+
+
+# ---------------------------------------------------------------------------
+# activations: which function produced a tensor (ML305, ML307)
+# ---------------------------------------------------------------------------
+
+SOFTMAX_FUNCS = frozenset({"torch.softmax", "torch.nn.functional.softmax", "torch.special.softmax", "torch.Tensor.softmax"})
+LOG_SOFTMAX_FUNCS = frozenset({"torch.log_softmax", "torch.nn.functional.log_softmax", "torch.special.log_softmax"})
+SIGMOID_FUNCS = frozenset({"torch.sigmoid", "torch.nn.functional.sigmoid", "torch.special.expit"})
+ACTIVATION_MODULES = {"torch.nn.Softmax": "softmax", "torch.nn.LogSoftmax": "log_softmax", "torch.nn.Sigmoid": "sigmoid"}
+ACTIVATION_METHODS = {"softmax": "softmax", "log_softmax": "log_softmax", "sigmoid": "sigmoid"}
+
+
+def activation_of(sem, expr: ast.AST | None, depth: int = 0) -> str | None:
+    """"softmax" | "log_softmax" | "sigmoid" when `expr` is evidently the
+    output of that activation (directly, or a name assigned from it)."""
+    if expr is None or depth > 3:
+        return None
+    if isinstance(expr, ast.Name):
+        b = sem.lookup(expr.id)
+        if b is not None and b.kind == "assign" and b.value is not None:
+            return activation_of(sem, b.value, depth + 1)
+        return None
+    if not isinstance(expr, ast.Call):
+        return None
+    func = expr.func
+    if isinstance(func, ast.Call):  # nn.Softmax(dim=1)(x)
+        return ACTIVATION_MODULES.get(sem.call_qualname(func) or "")
+    if isinstance(func, ast.Name):
+        b = sem.lookup(func.id)
+        if b is not None and b.kind == "assign" and b.qualname in ACTIVATION_MODULES:
+            return ACTIVATION_MODULES[b.qualname]
+    q = sem.qualname(func)
+    if q in SOFTMAX_FUNCS:
+        return "softmax"
+    if q in LOG_SOFTMAX_FUNCS:
+        return "log_softmax"
+    if q in SIGMOID_FUNCS:
+        return "sigmoid"
+    if q in ("tensorflow.nn.softmax", "tensorflow.math.softmax", "tensorflow.keras.activations.softmax", "keras.activations.softmax"):
+        return "softmax"
+    if q in ("tensorflow.nn.sigmoid", "tensorflow.math.sigmoid", "tensorflow.sigmoid", "keras.activations.sigmoid"):
+        return "sigmoid"
+    if q in ("scipy.special.softmax",):
+        return "softmax"
+    if q in ("scipy.special.expit",):
+        return "sigmoid"
+    if isinstance(func, ast.Attribute) and func.attr in ACTIVATION_METHODS and (q is None or "()" in q):
+        # x.softmax(dim=1) on a tensor (not a module-level function of another library)
+        return ACTIVATION_METHODS[func.attr]
+    return None

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mllint.fix.baseline import Baseline, BaselineError
 from mllint.core.config import Config
 from mllint.core.findings import Finding
 from mllint.engine.runner import FileResult, lint_file
+from mllint.fix.baseline import Baseline, BaselineError
 
 
 @dataclass
@@ -69,8 +69,8 @@ def _plain(path: str, config: Config, opts: FileOptions) -> ProcessedFile:
 
 
 def _noqa_warnings(path: str, data: bytes | None, opts: FileOptions, source=None) -> list[str]:
-    from mllint.fix.noqa import check_noqa_comments
     from mllint.core.sources import SourceError, load_source, read_source_bytes
+    from mllint.fix.noqa import check_noqa_comments
 
     if source is None:
         try:
@@ -85,9 +85,9 @@ def _noqa_warnings(path: str, data: bytes | None, opts: FileOptions, source=None
 
 
 def _process(path: str, config: Config, opts: FileOptions) -> ProcessedFile:
-    from mllint.fix.apply import fix_data, unified_diff
     from mllint.core.fsutil import WriteError, atomic_write
     from mllint.core.sources import SourceError, load_source, read_source_bytes
+    from mllint.fix.apply import fix_data, unified_diff
 
     if not (opts.fix or opts.diff or opts.add_noqa):
         return _plain(path, config, opts)
@@ -126,8 +126,8 @@ def _process(path: str, config: Config, opts: FileOptions) -> ProcessedFile:
 
 def _add_noqa(path: str, data: bytes, source, config: Config, opts: FileOptions) -> ProcessedFile:
     from mllint.core.catalog import default_catalog
-    from mllint.engine.lint import lint_source
     from mllint.core.fsutil import WriteError, atomic_write
+    from mllint.engine.lint import lint_source
     from mllint.fix.noqa import add_noqa_data
 
     findings = lint_source(source, config, default_catalog())
@@ -159,8 +159,8 @@ def worker(opts: FileOptions, lint: Callable[[str, Config], FileResult] | None =
 def options_from_args(args, config: Config) -> FileOptions:
     """Validate the flags and build the per-file options. Raises the CLI's
     UsageError for contradictory flags or an unreadable baseline."""
-    from mllint.core.catalog import default_catalog
     from mllint.cli.status import UsageError
+    from mllint.core.catalog import default_catalog
 
     fix = bool(getattr(args, "fix", False))
     diff = bool(getattr(args, "diff", False))
@@ -220,8 +220,8 @@ def finish_run(args, opts: FileOptions, results: list, findings: list[Finding], 
         )
     write_baseline = getattr(args, "write_baseline", None)
     if write_baseline is not None:
-        from mllint.fix.baseline import write_baseline as write
         from mllint.core.fsutil import WriteError
+        from mllint.fix.baseline import write_baseline as write
 
         try:
             n = write(findings, write_baseline)

@@ -15,12 +15,11 @@ import os
 import sys
 from pathlib import Path
 
-from mllint.core.version import __version__
+from mllint.cli.status import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, UsageError
 from mllint.core.catalog import CatalogError, default_catalog
 from mllint.core.config import Config, ConfigError, discover_config
 from mllint.core.severity import Severity
-
-from mllint.cli.status import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, UsageError
+from mllint.core.version import __version__
 
 SEVERITIES = [s.value for s in Severity]
 
@@ -147,8 +146,8 @@ def _cached_lint(args: argparse.Namespace, config: Config):
 
 def cmd_check(args: argparse.Namespace) -> int:
     from mllint.core.discovery import discover
-    from mllint.report import Report, RunSummary, render
     from mllint.engine.runner import lint_files
+    from mllint.report import Report, RunSummary, render
 
     config = resolve_config(args)
     paths = args.paths or ["."]

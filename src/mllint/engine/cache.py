@@ -30,9 +30,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from mllint.core.version import __version__
 from mllint.core.findings import Edit, Finding, Fix
 from mllint.core.severity import Severity
+from mllint.core.version import __version__
 
 if TYPE_CHECKING:
     from mllint.core.config import Config

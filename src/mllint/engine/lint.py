@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mllint.analysis.semantic import SCOPE_NODES, SemanticModel
 from mllint.core.astwalk import CHILD_FIELDS_ALL, CHILD_FIELDS_LEAN, LEAF_BASES, child_fields, child_nodes, node_memo
 from mllint.core.catalog import Catalog, default_catalog
 from mllint.core.config import Config
 from mllint.core.findings import Finding, Fix
-from mllint.rules.base import Rule, registered_rules
-from mllint.analysis.semantic import SCOPE_NODES, SemanticModel
 from mllint.core.severity import Severity
 from mllint.core.sources import Source, SourceError, load_source
 from mllint.core.suppressions import parse_suppressions
+from mllint.rules.base import Rule, registered_rules
 
 if TYPE_CHECKING:
     from mllint.engine.incremental import StatementCache

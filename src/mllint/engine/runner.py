@@ -26,9 +26,9 @@ class FileResult:
 
 def lint_file(path: str, config: Config, data: bytes | None = None) -> FileResult:
     """Lint one file (its `data` if already read); never raises."""
-    from mllint.engine.lint import lint_source, _source_error_finding
     from mllint.core.catalog import default_catalog
     from mllint.core.sources import SourceError, load_source
+    from mllint.engine.lint import _source_error_finding, lint_source
 
     catalog = default_catalog()
     try:
@@ -70,10 +70,9 @@ def _lint_chunk(args: tuple[list[str], Config, Callable[[str, Config], FileResul
 def _prewarm() -> None:
     """Import the rules and load the catalogue before the pool starts, so
     forked workers inherit them instead of each loading them again."""
+    import mllint.engine.lint  # noqa: F401
     from mllint.core.catalog import default_catalog
     from mllint.rules.base import registered_rules
-
-    import mllint.engine.lint  # noqa: F401
 
     default_catalog()
     registered_rules()

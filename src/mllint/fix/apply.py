@@ -23,14 +23,13 @@ Safe fixes apply with `--fix`; unsafe ones also need `--unsafe-fixes`.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-
 import ast
 import codecs
 import difflib
 import json
 import re
 import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -21,16 +21,16 @@ from lsprotocol import types
 
 from mllint.core.catalog import Catalog, default_catalog
 from mllint.core.config import Config, ConfigError, find_config_file, load_config_file
-from mllint.engine.lint import INTERNAL_ERROR, UNANALYSABLE, RuleSet, apply_suppressions, lint_source
 from mllint.core.findings import Edit, Finding
+from mllint.core.severity import Severity
+from mllint.core.sources import Source, SourceError
 from mllint.engine.incremental import StatementCache
+from mllint.engine.lint import INTERNAL_ERROR, UNANALYSABLE, RuleSet, apply_suppressions, lint_source
+from mllint.fix.noqa import NOT_NOQA_ABLE
 from mllint.lsp.convert import LineMap, diagnostic, split_lines, text_edits
 from mllint.lsp.noqa import NoqaPlanner
 from mllint.lsp.parse import IncrementalParser
 from mllint.lsp.worker import RuleWorker
-from mllint.fix.noqa import NOT_NOQA_ABLE
-from mllint.core.severity import Severity
-from mllint.core.sources import Source, SourceError
 
 log = logging.getLogger(__name__)
 

@@ -31,14 +31,14 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
-from mllint.core.version import __version__
 from mllint.core.catalog import default_catalog
+from mllint.core.severity import Severity
+from mllint.core.version import __version__
 from mllint.engine.incremental import StatementCache
 from mllint.lsp.analysis import Analysis, Cell, ConfigCache, Entry, analyse_notebook, analyse_python
 from mllint.lsp.convert import FIX_ALL_KIND, compatible_fixes, encoding_name, fix_label
 from mllint.lsp.parse import IncrementalParser
 from mllint.lsp.worker import RuleWorker
-from mllint.core.severity import Severity
 
 log = logging.getLogger(__name__)
 

@@ -244,12 +244,12 @@ def _child_main(rule_names: list[str]) -> None:
     from collections import OrderedDict
 
     from mllint.core.catalog import default_catalog
-    from mllint.engine.lint import lint_source
+    from mllint.core.sources import Source
     from mllint.engine.incremental import StatementCache
+    from mllint.engine.lint import lint_source
+    from mllint.engine.runner import tune_gc
     from mllint.lsp.parse import IncrementalParser
     from mllint.rules.base import registered_rules
-    from mllint.engine.runner import tune_gc
-    from mllint.core.sources import Source
 
     by_name = {cls.__name__: cls for cls in registered_rules()}
     classes = [by_name[name] for name in rule_names]

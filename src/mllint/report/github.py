@@ -7,8 +7,8 @@ message names the cell and the line inside it. See docs/notebooks.md."""
 
 from __future__ import annotations
 
-from mllint.report.base import Report, safe
 from mllint.core.severity import Severity
+from mllint.report.base import Report, safe
 
 LEVEL = {
     Severity.CRITICAL: "error",

@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from mllint.core.severity import Severity
 from mllint.core.version import __version__
 from mllint.report.base import Report
-from mllint.core.severity import Severity
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {

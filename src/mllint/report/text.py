@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from mllint.report.base import SEVERITY_ORDER, Report, safe
 from mllint.core.severity import Severity
+from mllint.report.base import SEVERITY_ORDER, Report, safe
 
 STYLE = {
     Severity.CRITICAL: "bold white on red",

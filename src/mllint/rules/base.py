@@ -22,8 +22,8 @@ import ast
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
-    from mllint.engine.lint import Context
     from mllint.core.findings import Fix
+    from mllint.engine.lint import Context
 
 _REGISTRY: list[type["Rule"]] = []
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ast
 
-from mllint.rules.fixbuilders import replace_node
 from mllint.analysis.inference import COPY_RETURNING_EDITS, PANDAS_TAGS, call_qual, infer_type, ndim
-from mllint.rules.base import Rule, register
 from mllint.analysis.semantic import has_star_kwargs, is_true, keyword
+from mllint.rules.base import Rule, register
+from mllint.rules.fixbuilders import replace_node
 
 # --- ML401 -------------------------------------------------------------------
 

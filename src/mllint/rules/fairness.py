@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ast
 
-from mllint.analysis.semantic import kwarg_value as _kw, dotted_name as _dotted  # shared helpers
+from mllint.analysis.semantic import dotted_name as _dotted
+from mllint.analysis.semantic import kwarg_value as _kw  # shared helpers
 from mllint.rules.base import Rule, register
 
 FAIRNESS_PREFIXES = ("fairlearn.", "aif360.", "responsibleai.", "raiwidgets.", "fairness_indicators.", "tensorflow_model_analysis.")

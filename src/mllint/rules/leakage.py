@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import ast
 
-from mllint.core.astwalk import node_memo, subtree
 from mllint.analysis.dataflow import LeakageFacts, RawFinding, analyse
-from mllint.analysis.dataflow.provenance import SelectedNames
+from mllint.analysis.dataflow.names import SelectedNames
+from mllint.core.astwalk import node_memo, subtree
 from mllint.rules.base import Rule, register
 
 LEAKAGE_CODES = ("ML201", "ML202", "ML203", "ML204", "ML205", "ML206", "ML207", "ML208")

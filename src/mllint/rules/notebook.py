@@ -12,8 +12,8 @@ import re
 import shlex
 
 from mllint.core.notebooks import SHELL_CELL_MAGICS
-from mllint.rules.base import Rule, register
 from mllint.core.sources import CellSpan
+from mllint.rules.base import Rule, register
 
 # --- ML108 ---------------------------------------------------------------------
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import ast
 import re
 
-from mllint.analysis.semantic import kwarg_value as _kw  # shared helpers
-from mllint.rules.fixbuilders import add_keyword, replace_node
-from mllint.rules.base import Rule, register
 from mllint.analysis.semantic import has_star_kwargs, is_false, is_true, keyword
+from mllint.analysis.semantic import kwarg_value as _kw  # shared helpers
 from mllint.analysis.serving_model import FuncInfo, ServingModel, serving_model
 from mllint.core.severity import Severity
+from mllint.rules.base import Rule, register
+from mllint.rules.fixbuilders import add_keyword, replace_node
 
 FUNC_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import ast
 
-from mllint.analysis.semantic import kwarg_value as _kw, dotted_name as _dotted  # shared helpers
-from mllint.core.astwalk import STATEMENT_FIELDS
-from mllint.rules.fixbuilders import add_keyword
 from mllint.analysis.module_names import module_names
-from mllint.rules.base import Rule, register
+from mllint.analysis.semantic import dotted_name as _dotted
 from mllint.analysis.semantic import has_star_kwargs, is_none, keyword
+from mllint.analysis.semantic import kwarg_value as _kw  # shared helpers
 from mllint.analysis.serving_model import (
     EVERY_REQUEST_HOOK,
     CallSite,
@@ -19,6 +17,9 @@ from mllint.analysis.serving_model import (
     is_model_loader,
     serving_model,
 )
+from mllint.core.astwalk import STATEMENT_FIELDS
+from mllint.rules.base import Rule, register
+from mllint.rules.fixbuilders import add_keyword
 
 FUNC_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
 

@@ -38,10 +38,11 @@ import ast
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from mllint.analysis.dataflow.provenance import UNKNOWN, CVUse, Fit, Obj, Resample, Split, Use, Val
+from mllint.analysis.dataflow.events import CVUse, Fit, Resample, Split, Use
+from mllint.analysis.dataflow.values import UNKNOWN, Obj, Val
 
 if TYPE_CHECKING:
-    from mllint.analysis.dataflow.provenance import Analysis
+    from mllint.analysis.dataflow.interpreter import Analysis
 
 MEMO_ATTR = "_mllint_leak_memo"
 MAX_KEYS = 4  # remembered calls per function (callers, stacks)

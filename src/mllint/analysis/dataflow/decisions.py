@@ -1,0 +1,297 @@
+"""Deciding: the rules ML201-ML208 as decisions over the recorded events,
+producing raw findings the rules format into messages."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from mllint.analysis.dataflow.events import CVUse, Fit, Resample, Split, Use
+from mllint.analysis.dataflow.names import selected_names
+from mllint.analysis.dataflow.tables import (
+    BINARY_DEFAULT_METRICS,
+    ENCODER_CLASSES,
+    HELD_OUT_NAME,
+    STATELESS_CLASSES,
+    THRESHOLD_METRICS,
+    VAL_NAME,
+)
+from mllint.analysis.dataflow.values import heldout
+
+if TYPE_CHECKING:
+    from mllint.analysis.dataflow.interpreter import Analysis
+
+
+# ---------------------------------------------------------------------------
+# deciding: raw findings for the rules
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class RawFinding:
+    code: str
+    node: ast.AST
+    kind: str
+    fit: Fit | None = None
+    split: Split | None = None
+    use: Use | None = None
+    resample: Resample | None = None
+    cv: CVUse | None = None
+    extra: dict = field(default_factory=dict)
+
+
+class LeakageFacts:
+    """The outcome of the analysis of one module."""
+
+    def __init__(self, analysis: Analysis | None):
+        self.a = analysis
+        self.findings: list[RawFinding] = []
+        if analysis is not None:
+            self.decide()
+
+    def of(self, code: str) -> list[RawFinding]:
+        return [f for f in self.findings if f.code == code]
+
+    # -- helpers ---------------------------------------------------------
+    def split_of_key(self, key) -> Split | None:
+        return self.a.splits.get(key) if self.a else None
+
+    def heldout_keys(self, origins) -> set:
+        keys = set()
+        for _, part in origins:
+            for k, side in part:
+                if side == "test" and k != "file":
+                    keys.add(k)
+        return keys
+
+    def model_fits(self) -> list[Fit]:
+        return [f for f in self.a.fits.values() if f.obj is not None and f.obj.effective_kind() in ("model", "search")]
+
+    def decide(self) -> None:
+        a = self.a
+        assert a is not None
+        fits = sorted(a.fits.values(), key=lambda f: f.seq)
+        model_fits = self.model_fits()
+        reached: set[int] = set()
+        for mf in model_fits:
+            reached |= mf.fitted_by
+        for u in a.uses:
+            if u.obj is not None and u.obj.effective_kind() in ("model", "search") or u.is_eval:
+                reached |= u.fitted_by
+        for cv in a.cvs:
+            reached |= cv.x.fitted_by
+        splits = sorted(a.splits.values(), key=lambda s: s.seq)
+        # which split's held-out rows are used, and by what
+        held_uses: dict[object, list[Use]] = {}
+        for u in a.uses:
+            for k in self.heldout_keys(u.origins):
+                held_uses.setdefault(k, []).append(u)
+        # Indexes so each question below looks only at the events it can
+        # match (scanning every split per fit, every use per model fit, was
+        # quadratic in a long module): splits by the rows they split, uses by
+        # the fit they apply and by the model fits whose predictions they
+        # score. Each list keeps the order of the scan it replaces.
+        splits_by_origin: dict[object, list[Split]] = {}
+        for sp in splits:
+            for o in sp.inputs:
+                splits_by_origin.setdefault(o, []).append(sp)
+        uses_by_fit: dict[int, list[Use]] = {}
+        uses_by_model_fit: dict[int, list[Use]] = {}
+        for u in a.uses:
+            if u.fit is not None:
+                uses_by_fit.setdefault(id(u.fit), []).append(u)
+            for mf in {id(m): m for m in u.model_fits}.values():
+                uses_by_model_fit.setdefault(id(mf), []).append(u)
+        done: set[tuple] = set()
+
+        def add(code: str, node: ast.AST, kind: str, **kw) -> None:
+            k = (code, getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+            if k in done:
+                return
+            done.add(k)
+            self.findings.append(RawFinding(code, node, kind, **kw))
+
+        # ML201: preprocessing fitted on rows that reach held-out data
+        for f in fits:
+            is_tr = f.stat or (f.obj is not None and f.obj.effective_kind() == "transformer" and f.obj.kind != "stateless" and f.obj.cls not in STATELESS_CLASSES)
+            if not is_tr or not f.origins:
+                continue
+            if f.obj is not None and f.obj.kind == "resampler":
+                continue
+            inside = {o for o in f.origins if not heldout(o)}
+            held = {o for o in f.origins if heldout(o)}
+            if held and f.id in reached and (inside or any(f.id in mf.fitted_by and not any(heldout(o) for o in mf.origins) for mf in model_fits)):
+                add("ML201", f.node, "fit-includes-test", fit=f, extra={"held": held})
+                continue
+            if f.stat and f.id not in reached:
+                continue
+            sharing = {id(sp): sp for o in inside for sp in splits_by_origin.get(o, ())}
+            for s in sorted(sharing.values(), key=lambda sp: sp.seq):
+                uses = held_uses.get(s.key, [])
+                if not uses:
+                    continue
+                test_use = None
+                for u in uses:
+                    if f.id in u.fitted_by and u.seq > f.seq:
+                        test_use = u
+                        break
+                if test_use is None and f.seq < s.seq:
+                    # fitted before the split, and a model trained on the split's
+                    # training side saw what it learned
+                    for mf in model_fits:
+                        if f.id in mf.fitted_by and any((s.key, "train") in part for _, part in mf.origins):
+                            test_use = uses[0]
+                            break
+                if test_use is not None:
+                    add("ML201", f.node, "before-split", fit=f, split=s, use=test_use)
+                    break
+
+        # ML202: a model trained on held-out rows
+        for f in sorted(model_fits, key=lambda f: f.seq):
+            held = {o for o in f.origins if heldout(o)}
+            if held:
+                # ...and this fitted model is then scored on held-out rows (a final
+                # refit on every labelled row, after the evaluation, is fine)
+                later = [u for u in uses_by_fit.get(id(f), ()) if any(heldout(o) for o in u.origins)]
+                later += [u for u in uses_by_model_fit.get(id(f), ()) if any(heldout(o) for o in u.origins)]
+                if later:
+                    keys = self.heldout_keys(held)
+                    s = self.split_of_key(sorted(keys, key=str)[0]) if keys else None
+                    add("ML202", f.node, "fit-on-test", fit=f, split=s, use=later[0])
+                continue
+            inside = {o for o in f.origins if not heldout(o)}
+            if not inside:
+                continue
+            for u in uses_by_fit.get(id(f), ()):
+                if u.obj is not f.obj:
+                    continue
+                for k in self.heldout_keys(u.origins):
+                    s = self.split_of_key(k)
+                    if s is not None and s.inputs & inside:
+                        add("ML202", f.node, "fit-on-whole", fit=f, split=s, use=u)
+                        break
+        # metric calls on predictions of a model fitted on all rows
+        for u in a.uses:
+            if u.obj is None and u.is_eval:
+                for mf in u.model_fits:
+                    inside = {o for o in mf.origins if not heldout(o)}
+                    for k in self.heldout_keys(u.origins):
+                        s = self.split_of_key(k)
+                        if s is not None and s.inputs & inside:
+                            add("ML202", mf.node, "fit-on-whole", fit=mf, split=s, use=u)
+
+        # ML203: oversampling before a split / before cross-validation
+        reported: set[object] = set()  # one finding per split (X and y duplicated together)
+        for r in sorted(a.resamples.values(), key=lambda r: r.seq):
+            for s in splits:
+                if r.id in s.resampled:
+                    if s.key not in reported:
+                        reported.add(s.key)
+                        add("ML203", r.node, "resample-before-split", resample=r, split=s)
+                    break
+            else:
+                for cv in a.cvs:
+                    if r.id in cv.x.resampled:
+                        add("ML203", r.node, "resample-before-cv", resample=r, cv=cv)
+                        break
+
+        # ML205: transformer fitted on the rows a cross-validation then splits
+        fit_by_id = {f.id: f for f in a.fits.values()}
+        for cv in a.cvs:
+            for fid in sorted(cv.x.fitted_by):
+                f = fit_by_id.get(fid)
+                if f is None or f.stat or not (f.origins & cv.x.origins):
+                    continue  # statistics (df.fillna(df.mean())) before CV: too common and too mild
+                if f.obj is not None and (f.obj.cls in ENCODER_CLASSES or f.obj.cls in STATELESS_CLASSES or f.obj.effective_kind() != "transformer"):
+                    continue
+                add("ML205", cv.node, "transform-before-cv", fit=f, cv=cv)
+                break
+
+        # ML206: random split of time-ordered data
+        for s in splits:
+            if not s.random:
+                continue
+            for ds, _ in s.inputs:
+                info = a.datasets.get(ds)
+                if info is not None and info["time"]:
+                    add("ML206", s.node, "shuffled-temporal", split=s, extra={"time_line": info["time"]})
+                    break
+
+        self.decide_selection(add)
+        self.decide_eval_facts(add)
+
+    def decide_selection(self, add) -> None:
+        """ML204: several models / settings scored on one test set, best kept."""
+        a = self.a
+        by_split: dict[object, list[Use]] = {}
+        for u in a.uses:
+            if not u.is_eval:
+                continue
+            for k in self.heldout_keys(u.origins):
+                s = a.splits.get(k)
+                if s is None or s.kind == "folds":
+                    continue
+                names = s.test_names
+                if names and all(VAL_NAME.search(n) for n in names):
+                    continue
+                by_split.setdefault(k, []).append(u)
+        if not by_split:
+            return
+        selected = a.selected if a.selected is not None else selected_names(a.tree)  # once, not once per split
+        for k, uses in by_split.items():
+            if selected.isdisjoint(frozenset().union(*(u.targets for u in uses))):
+                continue
+            # several fitted models (or one model refitted in the loop that scores it)
+            fits: set[int] = set()
+            looped = False
+            for u in uses:
+                for f in ([u.fit] if u.fit else []) + list(u.model_fits):
+                    fits.add(f.id)
+                    looped = looped or (f.in_loop is not None and u.in_loop is f.in_loop)
+            objs = {id(u.obj) for u in uses if u.obj is not None} | {id(m) for u in uses for m in u.models}
+            if looped or len(fits) >= 2 or len(objs) >= 2:
+                first = min(uses, key=lambda u: u.seq)
+                add("ML204", first.node, "multi-test", use=first, split=a.splits.get(k))
+
+    def decide_eval_facts(self, add) -> None:
+        a = self.a
+        evals = [u for u in a.uses if u.is_eval]
+        # ML207: the only metrics are on the training data
+        cv_nodes = {id(c.node) for c in a.cvs}
+        metric_evals = [u for u in evals if u.metric not in (None,) and id(u.node) not in cv_nodes]
+        def held_out_names() -> bool:
+            # a walk of the whole module: only asked when the cheaper tests pass
+            return any(isinstance(n, ast.Name) and HELD_OUT_NAME.search(n.id) for n in ast.walk(a.tree))
+
+        if metric_evals and not a.cvs and not a.splits and not held_out_names() and not any(f.has_validation for f in a.fits.values()):
+            clearly = True
+            for u in metric_evals:
+                fits = [u.fit] if u.fit else list(u.model_fits)
+                if not fits or not u.origins or any(heldout(o) or a.datasets[o[0]]["opaque"] for o in u.origins):
+                    clearly = False
+                    break
+                if not all(u.origins <= f.origins for f in fits if f is not None):
+                    clearly = False
+                    break
+            if clearly:
+                first = min(metric_evals, key=lambda u: u.seq)
+                add("ML207", first.node, "train-only-eval", use=first)
+        # ML208: only threshold-dependent metrics
+        thr = [u for u in evals if u.metric in THRESHOLD_METRICS]
+        # Binary evidence: f1/precision/recall with the default average="binary"
+        # raise on multi-class targets, so their use says the task is binary.
+        binary = [
+            u for u in thr
+            if u.metric in BINARY_DEFAULT_METRICS and isinstance(u.node, ast.Call)
+            and all(kw.arg != "average" or (isinstance(kw.value, ast.Constant) and kw.value.value == "binary") for kw in u.node.keywords)
+        ]
+        if thr and binary:
+            src = a.text.lower()
+            free = re.search(r"auc|log_loss|logloss|average_precision|brier|predict_proba|decision_function|precision_recall_curve|roc_curve|neg_log|cross_entropy|crossentropy", src)
+            multi = re.search(r"macro|micro|weighted|softmax|multi_class|n_classes|num_classes|multiclass|sparse_categorical", src)
+            regression = re.search(r"mean_squared_error|r2_score|mean_absolute_error|regressor\b|\blinearregression\(|\bridge\(|\blasso\(|\bsvr\(", src)
+            if not free and not multi and not regression:
+                first = min(thr, key=lambda u: u.seq)
+                add("ML208", first.node, "threshold-only", use=first, extra={"metrics": sorted({u.metric for u in thr})})
