@@ -333,3 +333,17 @@ def test_install_step_installs_the_checkout_into_its_own_venv(project: Path, tmp
     doc = json.loads((project / "mllint.sarif").read_text())
     assert doc["version"] == "2.1.0"
     assert {r["ruleId"] for r in doc["runs"][0]["results"]} == {"ML102", "ML604"}
+
+
+def test_usage_docs_list_every_input_and_output() -> None:
+    docs = (ROOT / "docs" / "usage.md").read_text(encoding="utf-8")
+    section = docs[docs.index("\n## GitHub Actions\n"):]
+    inputs_table = section[section.index("### Inputs"):section.index("### Outputs")]
+    outputs_table = section[section.index("### Outputs"):section.index("### Exit status")]
+    rows = dict(re.findall(r"^\| `([\w-]+)` \| ([^|]*) \|", inputs_table, re.M))
+    action = _action()
+    assert set(rows) == set(action["inputs"])
+    for name, spec in action["inputs"].items():
+        documented = rows[name].strip()
+        assert documented == (f"`{spec['default']}`" if spec["default"] else "empty"), (name, documented)
+    assert set(re.findall(r"^\| `([\w-]+)` \|", outputs_table, re.M)) == set(action["outputs"])
