@@ -231,14 +231,21 @@ class CachedLint:
         """Whether `path`'s current bytes have a readable entry (the runner
         answers such files in process, without a pool). The entry read here is
         kept for the call that follows, so a hit costs one read and one hash."""
+        return self.probe(path)[2] is not None
+
+    def probe(self, path: str) -> "tuple[bytes | None, str | None, FileResult | None]":
+        """`path`'s bytes, their key and their entry: (None, None, None) for
+        a file that cannot be read, (data, key, None) for a miss. A hit is
+        kept for the call that follows (as `is_cached`); the Dask runner
+        sends a miss's bytes or key on and stores its result under the key."""
         data = _read(path)
         if data is None:
-            return False
-        hit = self.cache.get(self.cache.key(path, data))
-        if hit is None:
-            return False
-        self._prefetched()[path] = hit
-        return True
+            return None, None, None
+        key = self.cache.key(path, data)
+        hit = self.cache.get(key)
+        if hit is not None:
+            self._prefetched()[path] = hit
+        return data, key, hit
 
     def _prefetched(self) -> "dict[str, FileResult]":
         d = self.__dict__.get("_hits")
