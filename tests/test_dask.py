@@ -283,3 +283,94 @@ def test_default_batch_size_grows_with_the_corpus_and_stays_small() -> None:
     assert dist.default_batch_size(3151, 2) == 32
     assert 1 <= dist.default_batch_size(400, 8) <= 32
     assert os.cpu_count()  # (the workers' count comes from the cluster)
+
+
+@pytest.mark.slow
+def test_a_scheduler_that_goes_away_leaves_ml001_not_a_hang(tmp_path: Path) -> None:
+    import threading
+
+    import distributed
+    import dask_hooks
+
+    dask_cli = str(Path(sys.executable).parent / "dask")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    # The scheduler unpickles each task and the worker runs it: both import dask_hooks.
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
+    scheduler = subprocess.Popen([dask_cli, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    worker = None
+    try:
+        worker = subprocess.Popen([dask_cli, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard",
+                                   "--host", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        client = distributed.Client(address, set_as_default=False, timeout=20)
+        client.wait_for_workers(1, timeout=30)
+        client._timeout = 2  # give up reconnecting after 2 s (the CLI: --dask-timeout)
+        files = []
+        for i in range(6):
+            p = tmp_path / f"m{i}.py"
+            p.write_text(TORCH)
+            files.append(str(p))
+        done: list = []
+
+        def on_done(r):
+            if not done:
+                scheduler.kill()  # after the first result: the rest is in flight or not sent
+            done.append(r)
+
+        out: list = []
+        t = threading.Thread(target=lambda: out.append(dist.lint_files_dask(
+            files, Config(), client, lint=dask_hooks.slow_lint, batch_size=1, on_done=on_done)))
+        t.start()
+        t.join(timeout=90)
+        assert not t.is_alive(), "lint_files_dask hung after the scheduler went away"
+        (results,) = out
+        assert [r.path for r in results] == files
+        first = done[0].path  # linted before the scheduler went away
+        assert {r.path: [f.code for f in r.findings] for r in results} == {
+            p: ["ML602"] if p == first else ["ML001"] for p in files
+        }
+        assert all("connection to the Dask scheduler was lost" in r.findings[0].message
+                   for r in results if r.path != first)
+        client.close(timeout=5)
+    finally:
+        scheduler.kill()
+        if worker is not None:
+            worker.kill()
+            worker.wait(timeout=30)
+        scheduler.wait(timeout=30)
+
+
+class FakeClient:
+    def __init__(self, versions=None, error=None, scheduler=None, scheduler_error=None):
+        from mllint.core.version import __version__
+
+        self.versions, self.error = versions, error
+        self.scheduler, self.scheduler_error = scheduler or __version__, scheduler_error
+
+    def run(self, fn):
+        if self.error:
+            raise self.error
+        return self.versions
+
+    def run_on_scheduler(self, fn):
+        if self.scheduler_error:
+            raise self.scheduler_error
+        return self.scheduler
+
+
+def test_a_cluster_with_another_mllint_or_none_is_refused() -> None:
+    from mllint.core.version import __version__
+
+    dist.check_workers(FakeClient({"tcp://a:1": __version__}))
+    dist.check_workers(FakeClient({}))  # no workers yet: adaptive clusters start them on demand
+    with pytest.raises(dist.DaskError, match="tcp://b:1 has 0.0.1"):
+        dist.check_workers(FakeClient({"tcp://a:1": __version__, "tcp://b:1": "0.0.1"}))
+    with pytest.raises(dist.DaskError, match="workers cannot load mllint.*install flake8-mllint=="):
+        dist.check_workers(FakeClient(error=ModuleNotFoundError("No module named 'mllint'")))
+    with pytest.raises(dist.DaskError, match="scheduler cannot load mllint"):
+        dist.check_workers(FakeClient({}, scheduler_error=ModuleNotFoundError("No module named 'mllint'")))
+    with pytest.raises(dist.DaskError, match="the scheduler has 0.0.1"):
+        dist.check_workers(FakeClient({}, scheduler="0.0.1"))

@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -49,6 +50,8 @@ DEFAULT_TIMEOUT = 10.0
 # the client, few enough that (with --dask-ship-sources) the client holds
 # little source text at a time.
 IN_FLIGHT_PER_THREAD = 3
+# How often a wait for results checks that the scheduler is still there.
+POLL_SECONDS = 2.0
 
 
 class DaskError(Exception):
@@ -160,22 +163,28 @@ def _prepare_worker() -> None:
 
 
 def check_workers(client: Any) -> None:
-    """Every worker runs this version of mllint (another would give other
-    findings). A cluster with no workers yet (adaptive scaling) is left to
-    start them when the batches arrive."""
+    """The scheduler and every worker run this version of mllint: the
+    workers lint (another version would give other findings) and the
+    scheduler unpickles each task (Dask does since 2024), which names
+    mllint's functions. A cluster with no workers yet (adaptive scaling) is
+    left to start them when the batches arrive."""
     from mllint.core.version import __version__
 
+    install = f"install flake8-mllint=={__version__} in the environment the Dask scheduler and workers run in"
+    try:
+        on_scheduler = client.run_on_scheduler(_worker_version)
+    except Exception as exc:  # e.g. mllint not installed there
+        raise DaskError(f"the Dask scheduler cannot load mllint ({type(exc).__name__}: {exc}); {install}") from None
     try:
         versions = client.run(_worker_version)
-    except Exception as exc:  # e.g. mllint not installed on the workers
-        raise DaskError(
-            f"the Dask workers cannot run mllint ({type(exc).__name__}: {exc}); "
-            f"install flake8-mllint=={__version__} where the workers run"
-        ) from None
+    except Exception as exc:
+        raise DaskError(f"the Dask workers cannot load mllint ({type(exc).__name__}: {exc}); {install}") from None
     other = {w: v for w, v in versions.items() if v != __version__}
+    if on_scheduler != __version__:
+        other = {"the scheduler": on_scheduler, **other}
     if other:
-        listed = ", ".join(f"{w} has {v}" for w, v in sorted(other.items()))
-        raise DaskError(f"the Dask workers must run mllint {__version__}: {listed}")
+        listed = ", ".join(f"{w} has {v}" for w, v in other.items())
+        raise DaskError(f"the Dask cluster must run mllint {__version__}: {listed}; {install}")
 
 
 # ---------------------------------------------------------------------------
@@ -222,22 +231,25 @@ class _Pending:
     digest: str | None = None  # their sha256
 
 
-def worker_failure(path: str, exc: BaseException) -> Finding:
-    """ML001 for a file whose batch failed on Dask and whose retry failed
-    too (the exception and its traceback go to `detail`, `--verbose`)."""
+def worker_failure(path: str, exc: BaseException, tried: bool = True) -> Finding:
+    """ML001 for a file Dask did not lint: its batch failed and its retry
+    failed too (`tried`), or the scheduler went away before it could be
+    (re)tried. The exception and its traceback go to `detail` (`--verbose`)."""
     name = type(exc).__name__
-    if name == "KilledWorker":
-        why = "its worker process died (KilledWorker)"
-    elif name == "CommError":
-        why = f"the connection to its worker was lost (CommError: {exc})"
+    if not tried:
+        message = f"not analysed: {exc} before this file was linted; run mllint again"
     else:
-        why = f"{name}: {exc}"
-    return file_internal_error(path, exc, "linting").with_(
-        message=(
+        if name == "KilledWorker":
+            why = "its worker process died (KilledWorker)"
+        elif name == "CommError":
+            why = f"the connection to its worker was lost (CommError: {exc})"
+        else:
+            why = f"{name}: {exc}"
+        message = (
             f"not analysed: linting this file on Dask failed twice, {why}; "
             "lint it on its own with `mllint check FILE` to see whether it crashes or exhausts memory"
         )
-    )
+    return file_internal_error(path, exc, "linting").with_(message=message)
 
 
 def lint_files_dask(
@@ -329,46 +341,70 @@ def lint_files_dask(
     pending: dict[Any, list[_Pending]] = {}
     done_iter = distributed.as_completed([], loop=client.loop)
 
-    def submit(batch: list[_Pending]) -> None:
-        fut = client.submit(
-            lint_batch, lint, remote_config, [p.item for p in batch],
-            key=f"mllint-batch-{uuid.uuid4().hex}", pure=False, retries=0,
+    def submit(items: list[Item], kind: str) -> Any:
+        return client.submit(
+            lint_batch, lint, remote_config, items, key=f"mllint-{kind}-{uuid.uuid4().hex}", pure=False, retries=0
         )
-        pending[fut] = batch
-        done_iter.add(fut)
+
+    def lost() -> bool:
+        """The client gave up on the scheduler (it reconnects for a while
+        first: `distributed.comm.timeouts.connect`)."""
+        return client.status not in ("running", "connecting", "newly-created")
 
     def top_up() -> None:
-        while len(pending) < limit:
+        while len(pending) < limit and not lost():
             batch = next(todo, None)
             if batch is None:
                 return
-            submit(batch)
+            fut = submit([p.item for p in batch], "batch")
+            pending[fut] = batch
+            done_iter.add(fut)
+
+    def give_up(files_left: list[_Pending]) -> None:
+        exc = ConnectionError("the connection to the Dask scheduler was lost")
+        for p in files_left:
+            deliver(p.index, FileResult(p.item[0], [worker_failure(p.item[0], exc, tried=False)]))
 
     top_up()
     # First pass: batches, as many in flight as the workers have threads (x3).
     while pending:
-        fut = next(done_iter)
-        batch = pending.pop(fut)
-        try:
-            out = fut.result()
-        except Exception as exc:  # KilledWorker, CommError, a lost scheduler, ...
-            failed.extend((p, exc) for p in batch)
-        else:
-            take(batch, out)
-        fut.release()
-        top_up()
-    # Retries: one file at a time, so no file's retry shares a worker with another.
-    for p, _first in failed:
-        try:
-            fut = client.submit(
-                lint_batch, lint, remote_config, [p.item],
-                key=f"mllint-retry-{uuid.uuid4().hex}", pure=False, retries=0,
-            )
-            out = fut.result()
+        finished = done_iter.next_batch(block=False)
+        if not finished:
+            if lost():
+                break
+            time.sleep(0.02)
+            continue
+        for fut in finished:
+            batch = pending.pop(fut)
+            try:
+                out = fut.result()
+            except Exception as exc:  # KilledWorker, CommError, a lost scheduler, ...
+                failed.extend((p, exc) for p in batch)
+            else:
+                take(batch, out)
             fut.release()
+        top_up()
+    if lost():  # what was in flight or not sent yet cannot be linted (cache hits still are)
+        give_up([p for batch in pending.values() for p in batch] + [p for batch in todo for p in batch])
+        give_up([p for p, _ in failed])
+        failed = []
+    # Retries: one file at a time, so no file's retry shares a worker with another.
+    for k, (p, _first) in enumerate(failed):
+        try:
+            fut = submit([p.item], "retry")
+            while True:
+                try:
+                    out = fut.result(timeout=POLL_SECONDS)
+                    break
+                except TimeoutError:
+                    if lost():
+                        raise ConnectionError("the connection to the Dask scheduler was lost") from None
+            fut.release()
+        except ConnectionError:
+            give_up([q for q, _ in failed[k:]])
+            break
         except Exception as exc:
-            path = p.item[0]
-            deliver(p.index, FileResult(path, [worker_failure(path, exc)]))
+            deliver(p.index, FileResult(p.item[0], [worker_failure(p.item[0], exc)]))
         else:
             take([p], out)
     assert all(r is not None for r in results)
