@@ -182,6 +182,49 @@ def test_shipped_sources_are_sent_as_bytes(tmp_path: Path, client) -> None:
     assert shipped == read_there == [lint_file(p, Config()) for p in files]
 
 
+@pytest.mark.slow
+def test_workers_that_join_during_the_run_get_batches(tmp_path: Path, client) -> None:
+    import threading
+
+    import dask_hooks
+
+    class Growing(Recording):
+        """A cluster that reports one worker thread when the run starts and
+        eight a moment later (an adaptive cluster scaling up)."""
+
+        calls = 0
+        outstanding = 0
+        most = 0
+        lock = threading.Lock()
+
+        def nthreads(self):
+            self.calls += 1
+            return {"w": 1} if self.calls == 1 else {f"w{i}": 1 for i in range(8)}
+
+        def submit(self, *a, **kw):
+            fut = super().submit(*a, **kw)
+            with self.lock:
+                self.outstanding += 1
+                self.most = max(self.most, self.outstanding)
+
+            def done(_):
+                with self.lock:
+                    self.outstanding -= 1
+
+            fut.add_done_callback(done)
+            return fut
+
+    files = []
+    for i in range(24):
+        p = tmp_path / f"m{i:02d}.py"
+        p.write_text(TORCH)
+        files.append(str(p))
+    rec = Growing(client)
+    results = dist.lint_files_dask(files, Config(), rec, lint=dask_hooks.nap_lint, batch_size=1)
+    assert [[f.code for f in r.findings] for r in results] == [["ML602"]] * 24
+    assert rec.calls >= 2 and rec.most > dist.IN_FLIGHT_PER_THREAD  # more than one thread's worth
+
+
 # --- workers that die ------------------------------------------------------------------------
 
 

@@ -130,7 +130,6 @@ def start_local_cluster(n_workers: int, timeout: float = DEFAULT_TIMEOUT * 6) ->
     settings = {
         "distributed.scheduler.allowed-failures": 0,
         "distributed.scheduler.worker-saturation": 1.0,
-        "distributed.worker.daemon": False,
     }
     with dask.config.set(settings):
         try:
@@ -140,6 +139,9 @@ def start_local_cluster(n_workers: int, timeout: float = DEFAULT_TIMEOUT * 6) ->
                 processes=True,
                 host="127.0.0.1",
                 dashboard_address=None,
+                # No dashboard; the scheduler's small HTTP server (health,
+                # metrics) on a free loopback port, not on 8787.
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                 silence_logs=logging.CRITICAL,
                 timeout=max(timeout, 60.0),
             )
@@ -337,8 +339,20 @@ def lint_files_dask(
 
     failed: list[tuple[_Pending, BaseException]] = []
     todo = batches()
-    limit = threads * IN_FLIGHT_PER_THREAD
     pending: dict[Any, list[_Pending]] = {}
+    # Batches in flight: IN_FLIGHT_PER_THREAD per worker thread, counted
+    # again every second, so workers that join during the run (an adaptive
+    # or still-starting cluster) get work.
+    limit = [threads * IN_FLIGHT_PER_THREAD, time.monotonic()]
+
+    def in_flight_limit() -> int:
+        if time.monotonic() - limit[1] >= 1.0 and client.status == "running":
+            try:
+                n = sum(client.nthreads().values())
+            except Exception:  # the scheduler is away; lost() decides
+                n = 0
+            limit[:] = [max(1, n or threads) * IN_FLIGHT_PER_THREAD, time.monotonic()]
+        return int(limit[0])
     done_iter = distributed.as_completed([], loop=client.loop)
 
     def submit(items: list[Item], kind: str) -> Any:
@@ -352,7 +366,7 @@ def lint_files_dask(
         return client.status not in ("running", "connecting", "newly-created")
 
     def top_up() -> None:
-        while len(pending) < limit and not lost():
+        while len(pending) < in_flight_limit() and not lost():
             batch = next(todo, None)
             if batch is None:
                 return
@@ -373,6 +387,7 @@ def lint_files_dask(
             if lost():
                 break
             time.sleep(0.02)
+            top_up()
             continue
         for fut in finished:
             batch = pending.pop(fut)
