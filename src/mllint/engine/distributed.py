@@ -353,6 +353,7 @@ def lint_files_dask(
                 n = 0
             limit[:] = [max(1, n or threads) * IN_FLIGHT_PER_THREAD, time.monotonic()]
         return int(limit[0])
+
     done_iter = distributed.as_completed([], loop=client.loop)
 
     def submit(items: list[Item], kind: str) -> Any:
@@ -404,7 +405,7 @@ def lint_files_dask(
         give_up([p for p, _ in failed])
         failed = []
     # Retries: one file at a time, so no file's retry shares a worker with another.
-    for k, (p, _first) in enumerate(failed):
+    for k, (p, _) in enumerate(failed):
         try:
             fut = submit([p.item], "retry")
             while True:
