@@ -119,7 +119,7 @@ def test_a_corpus_on_a_running_scheduler_gives_the_serial_json(tmp_path: Path, c
     # per-file-ignores match paths relative to the config: the workers' own
     # working directory (the test's) is not the corpus.
     assert not any(d["path"].startswith("lib/") and d["code"].startswith("ML2") for d in report)
-    for extra in ([], ["--dask-ship-sources"], ["--dask-batch-size", "1"]):
+    for extra in ([], ["--dask-ship-sources", "--dask-batch-size", "1"]):
         dask = run("--no-cache", "--format", "json", "--dask", address, *extra, ".", cwd=corpus)
         assert dask.returncode == serial.returncode == 1, (extra, dask.stderr)
         assert dask.stdout == serial.stdout, extra
