@@ -321,7 +321,7 @@ def test_install_step_installs_the_checkout_into_its_own_venv(project: Path, tmp
                    "MLLINT_PYTHON": sys.executable}
     run, out, installed = _run_action(project, tmp_path, install_env=install_env, format="sarif")
     log = run.stdout + run.stderr
-    version = re.search(r'^__version__ = "([^"]+)"', (ROOT / "src/mllint/__init__.py").read_text(), re.M).group(1)
+    version = re.search(r'^__version__ = "([^"]+)"', (ROOT / "src/mllint/core/version.py").read_text(), re.M).group(1)
     assert installed == {"mllint": str(venv / "bin" / "mllint"), "python": str(venv / "bin" / "python"),
                          "version": version}
     # the linter that ran is the installed copy, not this checkout's editable install

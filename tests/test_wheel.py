@@ -48,3 +48,16 @@ def test_wheel_installs_and_runs(tmp_path: Path) -> None:
     mod = subprocess.run([str(py), "-m", "mllint", "check", "--format", "concise", "train.py"], cwd=work,
                          capture_output=True, text=True, timeout=120)
     assert mod.returncode == 1 and "train.py:2:10: ML102" in mod.stdout
+    # The Python API works after a plain install (docs/api.md) ...
+    api = subprocess.run(
+        [str(py), "-c", "from mllint import lint_source, lint_paths; "
+         "print([f.code for f in lint_source(open('train.py').read(), 'train.py')])"],
+        cwd=work, capture_output=True, text=True, timeout=120,
+    )
+    assert api.returncode == 0 and "['ML102']" in api.stdout, api.stderr
+    # ... and --dask, without the extra, names it (exit 2).
+    meta = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    assert "Provides-Extra: dask" in meta
+    no_dask = subprocess.run([str(env_dir / "bin" / "mllint"), "check", "--dask", "local", "train.py"], cwd=work,
+                             capture_output=True, text=True, timeout=120)
+    assert no_dask.returncode == 2 and 'pip install "flake8-mllint[dask]"' in no_dask.stderr

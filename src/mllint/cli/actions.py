@@ -47,9 +47,13 @@ def _keep(opts: FileOptions):
     return opts.baseline.filter if opts.baseline is not None else None
 
 
-def process_file(path: str, config: Config, opts: FileOptions) -> ProcessedFile:
-    """Never raises: anything unexpected becomes an ML001 finding."""
+def process_file(path: str, config: Config, opts: FileOptions, data: bytes | None = None) -> ProcessedFile:
+    """Never raises: anything unexpected becomes an ML001 finding. `data`:
+    the file's bytes, already read (a Dask worker gets them so; only
+    without --fix, --diff and --add-noqa)."""
     try:
+        if data is not None:
+            return _plain(path, config, opts, data)
         return _process(path, config, opts)
     except Exception as exc:  # last line of defence
         from mllint.engine.runner import file_internal_error
@@ -57,14 +61,15 @@ def process_file(path: str, config: Config, opts: FileOptions) -> ProcessedFile:
         return ProcessedFile(path, [file_internal_error(path, exc, "processing")])
 
 
-def _plain(path: str, config: Config, opts: FileOptions) -> ProcessedFile:
-    r = (opts.lint or lint_file)(path, config)
+def _plain(path: str, config: Config, opts: FileOptions, data: bytes | None = None) -> ProcessedFile:
+    lint = opts.lint or lint_file
+    r = lint(path, config) if data is None else lint(path, config, data=data)
     findings = r.findings
     if opts.baseline is not None:
         findings = opts.baseline.filter(findings)
     out = ProcessedFile(r.path, findings, r.info)
     if opts.warn_noqa:
-        out.warnings = _noqa_warnings(path, None, opts)
+        out.warnings = _noqa_warnings(path, data, opts)
     return out
 
 
@@ -154,6 +159,27 @@ def worker(opts: FileOptions, lint: Callable[[str, Config], FileResult] | None =
     """The per-file function for runner.lint_files (picklable)."""
     opts.lint = lint
     return functools.partial(process_file, opts=opts)
+
+
+def dask_functions(opts: FileOptions, cached=None):
+    """The per-file functions of a `--dask` run (engine.distributed):
+    `remote` runs on the workers: lint and the noqa warnings, no baseline
+    (the client caches what comes back, and a cache entry holds every
+    finding); `local` answers a cache hit on the client exactly as a serial
+    run does; `finish` applies the baseline on the client to what a worker
+    sent (baseline paths are resolved against the client's directory)."""
+    from dataclasses import replace
+
+    remote = functools.partial(process_file, opts=replace(opts, baseline=None, lint=None))
+    local = worker(replace(opts), cached)
+    baseline = opts.baseline
+
+    def finish(result: FileResult) -> FileResult:
+        if baseline is not None:
+            result.findings = baseline.filter(result.findings)
+        return result
+
+    return remote, local, finish
 
 
 def options_from_args(args, config: Config) -> FileOptions:

@@ -91,6 +91,21 @@ def add_check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--add-noqa", action="store_true", help="append `# noqa: MLnnn` to every reported line")
     p.add_argument("--baseline", type=Path, metavar="FILE", help="hide the findings recorded in this baseline")
     p.add_argument("--write-baseline", type=Path, metavar="FILE", help="record the current findings as a baseline")
+    # Corpus-scale runs on a Dask cluster (mllint.engine.distributed, docs/scale.md).
+    p.add_argument(
+        "--dask", metavar="ADDRESS",
+        help="lint on a Dask cluster: a scheduler address (tcp://host:8786), or `local` for worker "
+        "processes on this machine (--jobs of them); needs flake8-mllint[dask]",
+    )
+    p.add_argument(
+        "--dask-ship-sources", action="store_true",
+        help="with --dask: send each file's bytes to the workers (they do not share this file system)",
+    )
+    p.add_argument("--dask-batch-size", type=int, metavar="N", help="with --dask: files per task (default: automatic, at most 32)")
+    p.add_argument(
+        "--dask-timeout", type=float, metavar="SECONDS",
+        help="with --dask: how long to wait for the scheduler (default 10)",
+    )
 
 
 def resolve_config(args: argparse.Namespace) -> Config:
@@ -159,6 +174,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from mllint.cli.actions import finish_run, options_from_args, worker
 
     extras = options_from_args(args, config)
+    _check_dask_options(args, extras)
     show_progress = (
         not args.no_progress and sys.stderr.isatty() and len(found.files) >= 50 and not os.environ.get("CI")
     )
@@ -167,10 +183,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         progress.start()
     try:
         cached = _cached_lint(args, config)
-        results = lint_files(
-            found.files, config, on_done=on_done, lint=worker(extras, cached),
-            cheap=cached.is_cached if cached is not None and not (extras.fix or extras.diff or extras.add_noqa) else None,
-        )
+        if args.dask is not None:
+            results = _lint_on_dask(args, found.files, config, extras, cached, on_done)
+        else:
+            results = lint_files(
+                found.files, config, on_done=on_done, lint=worker(extras, cached),
+                cheap=cached.is_cached if cached is not None and not (extras.fix or extras.diff or extras.add_noqa) else None,
+            )
     finally:
         if progress is not None:
             progress.stop()
@@ -214,6 +233,49 @@ def cmd_check(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         sys.stdout.flush()
     return exit_status(findings, config, args.exit_zero)
+
+
+def _check_dask_options(args: argparse.Namespace, extras) -> None:
+    given = [
+        name for name, on in (
+            ("--dask-ship-sources", args.dask_ship_sources),
+            ("--dask-batch-size", args.dask_batch_size is not None),
+            ("--dask-timeout", args.dask_timeout is not None),
+        ) if on
+    ]
+    if args.dask is None:
+        if given:
+            raise UsageError(f"{given[0]} needs --dask")
+        return
+    if not args.dask.strip():
+        raise UsageError("--dask needs a scheduler address (tcp://host:8786) or `local`")
+    if extras.fix or extras.diff or extras.add_noqa:
+        raise UsageError(
+            "--dask cannot be combined with --fix, --diff or --add-noqa: they rewrite files, "
+            "which is done on this machine (run them without --dask)"
+        )
+    if args.dask_batch_size is not None and args.dask_batch_size < 1:
+        raise UsageError("--dask-batch-size must be at least 1")
+    if args.dask_timeout is not None and not args.dask_timeout > 0:
+        raise UsageError("--dask-timeout must be a positive number of seconds")
+
+
+def _lint_on_dask(args: argparse.Namespace, files, config: Config, extras, cached, on_done) -> list:
+    """`mllint check --dask`: the same per-file work as a serial run, on a
+    Dask cluster; results in the order of `files` (mllint.engine.distributed)."""
+    from mllint.cli.actions import dask_functions
+    from mllint.engine.distributed import DEFAULT_TIMEOUT, DaskError, dask_client, lint_files_dask
+
+    remote, local, finish = dask_functions(extras, cached)
+    timeout = args.dask_timeout if args.dask_timeout is not None else DEFAULT_TIMEOUT
+    try:
+        with dask_client(args.dask.strip(), config.jobs, timeout) as client:
+            return lint_files_dask(
+                files, config, client, lint=remote, cached=cached, local=local, finish=finish,
+                ship_sources=args.dask_ship_sources, batch_size=args.dask_batch_size, on_done=on_done,
+            )
+    except DaskError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def exit_status(findings, config: Config, exit_zero: bool = False) -> int:

@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from mllint.core.severity import Severity
 
@@ -105,6 +105,18 @@ class Config(BaseModel):
     # Not a setting: where the config came from (for relative patterns).
     root: Path | None = Field(default=None, exclude=True)
     source: Path | None = Field(default=None, exclude=True)
+    # Not a setting either: the directory relative file paths are relative
+    # to, for a process whose own working directory may differ (a Dask
+    # worker); None: this process's working directory. See `for_cwd`.
+    _cwd: Path | None = PrivateAttr(default=None)
+
+    def for_cwd(self, cwd: str | Path) -> "Config":
+        """A copy that reads relative paths (`per-file-ignores`, `exclude`)
+        as relative to `cwd` rather than to the working directory of the
+        process it is used in."""
+        copy = self.model_copy()
+        copy._cwd = Path(cwd)
+        return copy
 
     @field_validator("select", "extend_select", "ignore")
     @classmethod
@@ -153,6 +165,8 @@ class Config(BaseModel):
 
     def relative(self, path: str | Path) -> str:
         p = Path(path)
+        if self._cwd is not None and not p.is_absolute():
+            p = self._cwd / p
         if self.root is not None:
             try:
                 return p.resolve().relative_to(self.root.resolve()).as_posix()

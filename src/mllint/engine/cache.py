@@ -30,8 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from mllint.core.findings import Edit, Finding, Fix
-from mllint.core.severity import Severity
+from mllint.core.findings import Finding
 from mllint.core.version import __version__
 
 if TYPE_CHECKING:
@@ -99,53 +98,18 @@ def default_cache_dir(config: "Config") -> Path:
 
 
 # ---------------------------------------------------------------------------
-# (De)serialisation of results
+# (De)serialisation of results: `Finding.to_dict` / `Finding.from_dict`
 # ---------------------------------------------------------------------------
 
-_SCALARS = (str, int, float, bool, type(None))
-_INT_FIELDS = ("line", "col", "end_line", "end_col")
-
-
-def _finding_to_json(f: Finding) -> dict[str, Any]:
-    """Every field of the Finding (so a field added later is kept too)."""
-    d: dict[str, Any] = {}
-    for fld in fields(Finding):
-        v = getattr(f, fld.name)
-        if fld.name == "fix":
-            v = None if v is None else {
-                "title": v.title,
-                "applicability": v.applicability,
-                "edits": [[e.line, e.col, e.end_line, e.end_col, e.text] for e in v.edits],
-            }
-        elif isinstance(v, Severity):
-            v = v.value
-        elif not isinstance(v, _SCALARS):
-            raise TypeError(f"cannot cache a {type(v).__name__} in Finding.{fld.name}")
-        d[fld.name] = v
-    return d
-
-
-def _finding_from_json(d: dict[str, Any]) -> Finding:
-    if set(d) != _FINDING_FIELDS:
-        raise ValueError("entry written by another version of Finding")
-    kw = dict(d)
-    kw["severity"] = Severity(d["severity"])
-    fx = d["fix"]
-    if fx is not None:
-        if fx["applicability"] not in ("safe", "unsafe"):
-            raise ValueError("bad applicability")
-        edits = tuple(Edit(int(a), int(b), int(c), int(e), str(t)) for a, b, c, e, t in fx["edits"])
-        kw["fix"] = Fix(title=str(fx["title"]), edits=edits, applicability=fx["applicability"])
-    for name in _INT_FIELDS:
-        if type(kw[name]) is not int:
-            raise ValueError(f"bad {name}")
-    for name, v in kw.items():
-        if name not in ("severity", "fix") and not isinstance(v, _SCALARS):
-            raise ValueError(f"bad {name}")
-    return Finding(**kw)
-
-
 _FINDING_FIELDS = frozenset(f.name for f in fields(Finding))
+
+
+def _finding_from_entry(d: dict[str, Any]) -> Finding:
+    """A finding of a cache entry: every field present (an entry written by
+    another version of Finding is a miss), then `Finding.from_dict`."""
+    if not isinstance(d, dict) or set(d) != _FINDING_FIELDS:
+        raise ValueError("entry written by another version of Finding")
+    return Finding.from_dict(d)
 
 
 # ---------------------------------------------------------------------------
@@ -179,7 +143,7 @@ class ResultCache:
             doc = json.loads(raw)
             if not isinstance(doc, dict) or doc.get("key") != key:
                 return None  # foreign or hand-edited entry
-            findings = [_finding_from_json(d) for d in doc["findings"]]
+            findings = [_finding_from_entry(d) for d in doc["findings"]]
             info = doc.get("info")
             return FileResult(str(doc["path"]), findings, None if info is None else str(info))
         except Exception:  # missing, unreadable, corrupt: all a miss
@@ -192,7 +156,7 @@ class ResultCache:
             "key": key,
             "path": result.path,
             "info": result.info,
-            "findings": [_finding_to_json(f) for f in result.findings],
+            "findings": [f.to_dict() for f in result.findings],
         }
         entry = self._entry(key)
         tmp = None
@@ -267,14 +231,21 @@ class CachedLint:
         """Whether `path`'s current bytes have a readable entry (the runner
         answers such files in process, without a pool). The entry read here is
         kept for the call that follows, so a hit costs one read and one hash."""
+        return self.probe(path)[2] is not None
+
+    def probe(self, path: str) -> "tuple[bytes | None, str | None, FileResult | None]":
+        """`path`'s bytes, their key and their entry: (None, None, None) for
+        a file that cannot be read, (data, key, None) for a miss. A hit is
+        kept for the call that follows (as `is_cached`); the Dask runner
+        sends a miss's bytes or key on and stores its result under the key."""
         data = _read(path)
         if data is None:
-            return False
-        hit = self.cache.get(self.cache.key(path, data))
-        if hit is None:
-            return False
-        self._prefetched()[path] = hit
-        return True
+            return None, None, None
+        key = self.cache.key(path, data)
+        hit = self.cache.get(key)
+        if hit is not None:
+            self._prefetched()[path] = hit
+        return data, key, hit
 
     def _prefetched(self) -> "dict[str, FileResult]":
         d = self.__dict__.get("_hits")

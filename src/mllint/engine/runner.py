@@ -1,12 +1,18 @@
-"""Lint many files: serially for a handful, over a process pool for many."""
+"""Lint many files: serially for a handful, over a process pool for many.
+
+`lint_files` returns the results in the order of the paths (the CLI);
+`iter_lint_files` yields them as they complete, with a bounded number of
+chunks in flight, so a corpus of any size never sits in memory at once (the
+Python API's `lint_paths`). The Dask runner is `mllint.engine.distributed`.
+"""
 
 from __future__ import annotations
 
 import gc
 import os
 import traceback
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,30 +25,44 @@ PARALLEL_THRESHOLD = 24
 
 @dataclass
 class FileResult:
+    """What linting one file gave. `path`: the file as it was given;
+    `findings`: its findings, sorted (`Finding.sort_key`); `info`: a note
+    when the file was not analysed, e.g. "skipped: notebook kernel is R"
+    (None otherwise). Picklable."""
+
     path: str
     findings: list[Finding] = field(default_factory=list)
-    info: str | None = None  # e.g. "skipped: notebook kernel is R"
+    info: str | None = None
 
 
 def lint_file(path: str, config: Config, data: bytes | None = None) -> FileResult:
     """Lint one file (its `data` if already read); never raises."""
     from mllint.core.catalog import default_catalog
     from mllint.core.sources import SourceError, load_source
-    from mllint.engine.lint import _source_error_finding, lint_source
+    from mllint.engine.lint import lint_source
 
     catalog = default_catalog()
     try:
         try:
             source = load_source(path, data)
         except SourceError as err:
-            if not config.is_enabled("ML000", path):
-                return FileResult(path)
-            return FileResult(path, [_source_error_finding(None, path, err, config, catalog)])
+            return unreadable_result(path, config, err)
         if source.skip_reason:
             return FileResult(path, [], f"skipped: {source.skip_reason}")
         return FileResult(path, lint_source(source, config, catalog))
     except Exception as exc:  # last line of defence: never lose the run
         return FileResult(path, [file_internal_error(path, exc, "linting")])
+
+
+def unreadable_result(path: str, config: Config, err: BaseException) -> FileResult:
+    """The result for a file that cannot be read or decoded (a `SourceError`):
+    one ML000 finding with the reason, unless ML000 is not selected."""
+    from mllint.core.catalog import default_catalog
+    from mllint.engine.lint import _source_error_finding
+
+    if not config.is_enabled("ML000", path):
+        return FileResult(path)
+    return FileResult(path, [_source_error_finding(None, path, err, config, default_catalog())])  # type: ignore[arg-type]
 
 
 def file_internal_error(path: str, exc: BaseException, doing: str) -> Finding:
@@ -107,6 +127,12 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def chunk_size(n_files: int, workers: int) -> int:
+    """Chunks big enough to amortise pickling, small enough that the last
+    ones do not leave a worker idle: about 16 per worker, 2..32 files each."""
+    return max(2, min(32, n_files // (max(1, workers) * 16)))
+
+
 def lint_files(
     paths: Iterable[str | Path],
     config: Config,
@@ -143,9 +169,7 @@ def lint_files(
             if on_done:
                 on_done(r)
         return results
-    # Chunks big enough to amortise pickling, small enough that the last
-    # ones do not leave a worker idle: about 16 per worker, 2..32 files each.
-    size = max(2, min(32, len(files) // (jobs * 16)))
+    size = chunk_size(len(files), jobs)
     chunks = [files[i : i + size] for i in range(0, len(files), size)]
     done: set[str] = set()
     _prewarm()
@@ -166,3 +190,57 @@ def lint_files(
             if on_done:
                 on_done(r)
     return results
+
+
+def iter_lint_files(
+    paths: Iterable[str | Path],
+    config: Config,
+    jobs: int | None = None,
+    lint: Callable[[str, Config], FileResult] | None = None,
+) -> Iterator[FileResult]:
+    """A generator of per-file results. One job, or fewer files than
+    `PARALLEL_THRESHOLD`: linted here, one file per `next()`, in the order of
+    `paths`. Otherwise over a process pool, in *completion* order, with at
+    most four chunks per worker submitted at a time (each result is handed
+    out as its chunk comes back, so memory does not grow with the corpus).
+    Closing the generator early cancels the chunks not yet started."""
+    files = [str(p) for p in paths]
+    lint = lint or lint_file
+    jobs = jobs or config.jobs or default_jobs()
+    if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
+        for p in files:
+            yield lint(p, config)
+        return
+    size = chunk_size(len(files), jobs)
+    starts = iter(range(0, len(files), size))
+    done = [False] * len(files)
+    _prewarm()
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=tune_gc) as pool:
+            pending: dict[Future, int] = {}
+
+            def submit() -> None:
+                start = next(starts, None)
+                if start is not None:
+                    fut = pool.submit(_lint_chunk, (files[start : start + size], config, lint))
+                    pending[fut] = start
+
+            for _ in range(jobs * 4):
+                submit()
+            try:
+                while pending:
+                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in finished:
+                        start = pending.pop(fut)
+                        chunk_results = fut.result()
+                        submit()
+                        for k, r in enumerate(chunk_results):
+                            done[start + k] = True
+                            yield r
+            except GeneratorExit:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+    except (OSError, RuntimeError, ImportError):  # no working multiprocessing: finish serially
+        for p, d in zip(files, done):
+            if not d:
+                yield lint(p, config)
