@@ -62,8 +62,8 @@ fi
 
 if [ -z "$version" ]; then
     # The checkout's own version, from the file the package build reads it from.
-    init="$action_path/src/mllint/__init__.py"
-    [ -f "$init" ] || fail "$action_path is not an mllint checkout (no src/mllint/__init__.py); set the version input"
+    init="$action_path/src/mllint/core/version.py"
+    [ -f "$init" ] || fail "$action_path is not an mllint checkout (no src/mllint/core/version.py); set the version input"
     expected="$(sed -n 's/^__version__ = "\([^"]*\)".*/\1/p' "$init")"
     [ -n "$expected" ] || fail "no __version__ in $init"
     spec="$action_path"

@@ -282,6 +282,7 @@ class RuleRow:
     fp: int = 0
     noise: int = 0
     default: bool = True
+    sample: int = MIN_JUDGED  # the judged sample this rule should have
 
     @property
     def judged(self) -> int:
@@ -293,8 +294,8 @@ class RuleRow:
 
     @property
     def wanted(self) -> int:
-        """How many judged findings this rule needs: 10, or all it has."""
-        return min(MIN_JUDGED, self.findings)
+        """How many judged findings this rule needs: 10 (or `--sample`), or all it has."""
+        return min(self.sample, self.findings)
 
 
 @dataclass
@@ -309,13 +310,16 @@ class Measurement:
     missing: list[str] = field(default_factory=list)
 
 
-def measure(found: list[Found], judgments: dict[Key, Judgment], catalog, available: set[str]) -> Measurement:
-    """Match findings with judgments (pure: the unit tests call it)."""
+def measure(found: list[Found], judgments: dict[Key, Judgment], catalog, available: set[str],
+            sample: dict[str, int] | None = None) -> Measurement:
+    """Match findings with judgments (pure: the unit tests call it).
+    `sample`: a larger judged sample wanted for some rules (code -> size)."""
     findings: dict[Key, Found] = {}
     for f in found:
         findings.setdefault(f.key, f)  # two findings of one code on one line count once
     rows = {
-        s.code: RuleRow(s.code, s.severity.value, default=s.default)
+        s.code: RuleRow(s.code, s.severity.value, default=s.default,
+                        sample=max(MIN_JUDGED, (sample or {}).get(s.code, 0)))
         for s in catalog if s.code not in NOT_MEASURED
     }
     present: dict[Key, Judgment] = {}
@@ -433,7 +437,8 @@ def text_report(m: Measurement, show: int, show_code: bool, list_unjudged: bool)
     if list_unjudged:
         for f in m.unjudged:
             lines.append(f"  {_loc(f.key)}  {f.key[4]}  {f.severity}")
-    lines.append(f"to judge (rules short of {MIN_JUDGED} judged findings, spread across files): {len(m.to_judge)}")
+    lines.append(f"to judge (rules short of their judged sample, {MIN_JUDGED} by default, spread across files): "
+                 f"{len(m.to_judge)}")
     for f in m.to_judge[: (len(m.to_judge) if show_code else show)]:
         lines.append(f"  {','.join(map(str, f.key))}")
         if show_code:
@@ -594,6 +599,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--show", action="store_true", help="print the code around every finding to judge")
     p.add_argument("--unjudged", action="store_true", help="list every unjudged finding")
     p.add_argument("--limit", type=int, default=25, help="entries shown per list (default 25)")
+    p.add_argument("--sample", action="append", default=[], metavar="CODE=N",
+                   help="want N judged findings of this rule (e.g. ML101=20, to firm up a rule near its floor)")
     p.add_argument("--update-docs", action="store_true", help="rewrite the generated section of docs/accuracy.md")
     p.add_argument("--update-catalogue", action="store_true",
                    help="write precision records and default flags into rules/*.yaml")
@@ -615,7 +622,12 @@ def main(argv: list[str] | None = None) -> int:
     found: list[Found] = []
     for c in cs:
         found += run_mllint(c, work, select_all=True, jobs=args.jobs)
-    m = measure(found, judgments, default_catalog(), {c.name for c in cs})
+    try:
+        wanted = {k.upper(): int(v) for k, _, v in (x.partition("=") for x in args.sample)}
+    except ValueError:
+        print("mllint accuracy: --sample takes CODE=N", file=sys.stderr)
+        return 2
+    m = measure(found, judgments, default_catalog(), {c.name for c in cs}, wanted)
     m.corpora, m.missing = cs, missing
     date = datetime.date.today().isoformat()
     if args.update_catalogue:

@@ -185,7 +185,7 @@ def _run_action(project: Path, tmp: Path, install_env: dict[str, str] | None = N
 def project(tmp_path: Path) -> Path:
     proj = tmp_path / "project"
     proj.mkdir()
-    (proj / "pyproject.toml").write_text("[tool.mllint]\n")
+    (proj / "pyproject.toml").write_text("[tool.mllint]\nselect = [\"ALL\"]  # ML102 is opt-in\n")
     (proj / "train.py").write_text(BAD_PY)
     return proj
 
@@ -321,7 +321,7 @@ def test_install_step_installs_the_checkout_into_its_own_venv(project: Path, tmp
                    "MLLINT_PYTHON": sys.executable}
     run, out, installed = _run_action(project, tmp_path, install_env=install_env, format="sarif")
     log = run.stdout + run.stderr
-    version = re.search(r'^__version__ = "([^"]+)"', (ROOT / "src/mllint/__init__.py").read_text(), re.M).group(1)
+    version = re.search(r'^__version__ = "([^"]+)"', (ROOT / "src/mllint/core/version.py").read_text(), re.M).group(1)
     assert installed == {"mllint": str(venv / "bin" / "mllint"), "python": str(venv / "bin" / "python"),
                          "version": version}
     # the linter that ran is the installed copy, not this checkout's editable install
