@@ -636,6 +636,14 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         changed = update_catalogue(m, date)
         log(f"catalogue: {len(changed)} rule files updated" + (f" ({', '.join(changed)})" if changed else ""))
+        if m.gone:
+            # The records now count only findings still reported; drop the
+            # judgments of the others (git keeps them), so the file and the
+            # records agree (tests/test_default_rules.py checks it).
+            for j in m.gone:
+                judgments.pop(j.key, None)
+            write_judgments(args.judgments, judgments)
+            log(f"{args.judgments}: dropped {len(m.gone)} judged findings that are gone")
         default_catalog.cache_clear()
         for row in m.rows.values():
             row.default = default_catalog()[row.code].default
