@@ -484,6 +484,7 @@ def default_run_stats(found: list[Found], files: int, default_codes: set[str] | 
         "per_file": n / files if files else 0.0,
         "low_info": (sev["low"] + sev["info"]) / n if n else 0.0,
         "severity": dict(sev),
+        "codes": dict(sorted(Counter(f.key[4] for f in chosen).items())),
     }
 
 
@@ -498,8 +499,8 @@ def markdown(m: Measurement, before: dict | None, after: dict | None, date: str)
     for c in m.corpora:
         out.append(f"* `{c.name}`: {c.description}: {c.files} files.")
     out.append("")
-    out.append(f"{len(m.findings)} distinct findings; {judged} judged ({tp} TP, overall precision "
-               f"{tp / judged:.2f})." if judged else "No judged finding.")
+    out.append(f"{len(m.findings)} distinct findings; {judged} judged ({tp} TP: {tp / judged:.2f} of the judged "
+               "sample, which over-represents the rare rules)." if judged else "No judged finding.")
     out.append("Judged findings are in `bench/judgments.csv` (path, cell, line, code, verdict, one-line reason). "
                "Precision = TP / judged. The floor for the default set is 0.80 (0.90 for high and critical); "
                "a rule with no finding on these files keeps its default and is marked \"not measured\".")
@@ -521,6 +522,9 @@ def markdown(m: Measurement, before: dict | None, after: dict | None, date: str)
                    f"{before['low_info']:.0%} | any finding |")
         out.append(f"| after: the default set, `fail-on = low` | {after['findings']} | {after['per_file']:.2f} | "
                    f"{after['low_info']:.0%} | low and above |")
+        out.append("")
+        out.append("The default run's findings by rule: "
+                   + ", ".join(f"{c} {n}" for c, n in after.get("codes", {}).items()) + ".")
         out.append("")
     out.append(END)
     return "\n".join(out) + "\n"
