@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mllint.core.catalog import default_catalog
 from mllint.core.severity import Severity
@@ -111,7 +111,6 @@ class Config(BaseModel):
     # Not a setting: where the config came from (for relative patterns).
     root: Path | None = Field(default=None, exclude=True)
     source: Path | None = Field(default=None, exclude=True)
-    _selection_memo: tuple | None = PrivateAttr(default=None)
 
     @field_validator("select", "extend_select", "ignore")
     @classmethod
@@ -136,20 +135,25 @@ class Config(BaseModel):
 
     # -- rule selection -----------------------------------------------------
     def is_enabled(self, code: str, path: str | None = None) -> bool:
-        # Memoised per code; the memo is keyed by the selection it was
-        # computed for, so assigning or mutating select/extend-select/ignore
-        # (the CLI does) is seen.
+        # Memoised per code for each selection (select, extend-select,
+        # ignore and the catalogue's default set), so assigning or mutating
+        # the lists (the CLI does) is seen. Kept outside the model: a
+        # pydantic private attribute costs ~10 us per read.
         key = (
             None if self.select is None else tuple(self.select),
             tuple(self.extend_select),
             tuple(self.ignore),
+            is_default_rule,
+            default_catalog(),
         )
-        memo = self._selection_memo
-        if memo is None or memo[0] != key:
-            memo = self._selection_memo = (key, {})
-        on = memo[1].get(code)
+        memo = _SELECTION_MEMO.get(key)
+        if memo is None:
+            if len(_SELECTION_MEMO) >= 64:
+                _SELECTION_MEMO.clear()
+            memo = _SELECTION_MEMO[key] = {}
+        on = memo.get(code)
         if on is None:
-            on = memo[1][code] = self._selected(code)
+            on = memo[code] = self._selected(code)
         if not on:
             return False
         if path is not None and self.per_file_ignores:
@@ -199,6 +203,10 @@ class Config(BaseModel):
 
     def severity_of(self, code: str, default: Severity) -> Severity:
         return self.severity.get(code, default)
+
+
+# Config.is_enabled's memo: selection -> code -> selected (a few entries per process).
+_SELECTION_MEMO: dict[tuple, dict[str, bool]] = {}
 
 
 def is_code_or_prefix(item: str) -> bool:
