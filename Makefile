@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 
-.PHONY: demo test docs docs-check bench install dev clean
+.PHONY: demo test docs docs-check bench accuracy install dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ docs-check: install
 ## Benchmark against flake8, ruff and dslinter on a pinned corpus (slow; downloads into ~/.cache/mllint-bench).
 bench: install
 	$(BIN)/python -m bench
+
+## Measured precision per rule on real code (../shared/dev-corpus + pinned PyPI examples, downloaded into ~/.cache/mllint-bench/accuracy).
+accuracy: install
+	$(BIN)/python -m bench.accuracy
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mllint_cache

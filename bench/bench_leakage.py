@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--json", help="write per-module rows here")
     args = ap.parse_args(argv)
-    config = Config()
+    config = Config(select=["ALL"])  # every rule, opt-in ones included
     rows = []
     for name, source in modules():
         tree, _ = parse_module(source)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import json
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -101,30 +102,46 @@ def _nb_file(path: Path) -> CorpusFile:
 # The real corpus
 # ---------------------------------------------------------------------------
 
-def download_sdists(dest: Path, log=print) -> list[Path]:
+
+def _find_sdist(dest: Path, spec: str) -> Path | None:
+    name, _, version = spec.partition("==")
+    key = re.sub(r"[-_.]+", "_", name).lower()
+    for p in dest.glob(f"*-{version}.tar.gz"):
+        if re.sub(r"[-_.]+", "_", p.name[: -len(f"-{version}.tar.gz")]).lower() == key:
+            return p
+    return None
+
+
+def download_sdists(dest: Path, log=print, specs: tuple[str, ...] = SDISTS) -> list[Path]:
+    """The pinned sdists `specs` (`name==version`), downloaded with pip into
+    `dest` unless they are there already."""
     dest.mkdir(parents=True, exist_ok=True)
-    have = {p.name for p in dest.glob("*.tar.gz")}
-    wanted = [s.replace("==", "-") + ".tar.gz" for s in SDISTS]
-    if not all(w in have for w in wanted):
-        log(f"downloading {', '.join(SDISTS)} from PyPI into {dest}")
+    if not all(_find_sdist(dest, s) for s in specs):
+        log(f"downloading {', '.join(specs)} from PyPI into {dest}")
         subprocess.run(
             [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-             "--no-build-isolation", *SDISTS, "-d", str(dest)],
-            check=False,
+             "--no-build-isolation", *specs, "-d", str(dest)],
+            check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
-        if not all((dest / w).is_file() for w in wanted):
+        if not all(_find_sdist(dest, s) for s in specs):
             # --no-build-isolation can fail on a missing backend; let pip isolate.
             subprocess.run(
                 [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-                 *SDISTS, "-d", str(dest)],
+                 *specs, "-d", str(dest)],
                 check=True,
             )
-    return [dest / w for w in wanted]
+    found = [_find_sdist(dest, s) for s in specs]
+    missing = [s for s, p in zip(specs, found) if p is None]
+    if missing:
+        raise RuntimeError(f"pip did not download {', '.join(missing)} into {dest}")
+    return [p for p in found if p is not None]
 
 
-def _safe_members(tar: tarfile.TarFile):
+def _safe_members(tar: tarfile.TarFile, suffixes: tuple[str, ...] = (".py",)):
+    """Regular files with one of `suffixes`, never outside the archive's root."""
     for m in tar.getmembers():
-        if m.isfile() and m.name.endswith(".py") and ".." not in Path(m.name).parts:
+        parts = Path(m.name).parts
+        if m.isfile() and m.name.endswith(suffixes) and ".." not in parts and not Path(m.name).is_absolute():
             yield m
 
 

@@ -3,7 +3,8 @@ be behaviour-neutral (a speed-up, a refactor) is: snapshot before, snapshot
 after, diff. The inputs: the benchmark corpus if it was downloaded
 (`make bench`), the test fixtures, `examples/`, and two generated files
 dense in ML code (the 2,000-line training script of bench_lsp.py and a
-10,000-line generated module), with every rule and every severity.
+10,000-line generated module), with every rule (`--select ALL`, opt-in
+rules included) and every severity.
 
     .venv/bin/python bench/findings.py snapshot /tmp/before.json
     # ... change the code ...
@@ -41,7 +42,7 @@ def snapshot(out: Path, jobs: int) -> int:
         work = Path(tmp)
         cmd = [
             sys.executable, "-m", "mllint", "check", "--format", "json", "--no-cache", "--no-progress",
-            "--exit-zero", "--min-severity", "info", "--extend-select", "ML", "-j", str(jobs), *inputs(work),
+            "--exit-zero", "--min-severity", "info", "--select", "ALL", "-j", str(jobs), *inputs(work),
         ]
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
         if proc.returncode != 0:

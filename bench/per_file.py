@@ -19,7 +19,7 @@ def main(list_file: str, out: str) -> int:
 
     _prewarm()
     tune_gc()  # the collector settings of the `mllint check` process
-    config = Config()
+    config = Config(select=["ALL"])  # every rule, opt-in ones included
     paths = [p for p in Path(list_file).read_text(encoding="utf-8").splitlines() if p.strip()]
     rows = []
     for path in paths:

@@ -165,3 +165,15 @@ def random_edit(text: str, rng: "random.Random") -> str | None:
     except SyntaxError:
         return None
     return edited
+
+
+def every_rule(args: tuple[str, ...] | list[str]) -> list[str]:
+    """Arguments of an `mllint` command run as a subprocess, with every
+    rule turned on (`--extend-select ALL` after `check`/`fix`) unless the
+    test chooses the rules itself with `--select`: tests of the command's
+    mechanics need findings from opt-in rules too (the in-process tests get
+    the same from the `_every_rule_on` fixture in conftest.py)."""
+    args = list(args)
+    if args and args[0] in ("check", "fix") and "--select" not in args:
+        return [args[0], "--extend-select", "ALL", *args[1:]]
+    return args

@@ -185,7 +185,7 @@ def _run_action(project: Path, tmp: Path, install_env: dict[str, str] | None = N
 def project(tmp_path: Path) -> Path:
     proj = tmp_path / "project"
     proj.mkdir()
-    (proj / "pyproject.toml").write_text("[tool.mllint]\n")
+    (proj / "pyproject.toml").write_text("[tool.mllint]\nselect = [\"ALL\"]  # ML102 is opt-in\n")
     (proj / "train.py").write_text(BAD_PY)
     return proj
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpers import lint
+from helpers import lint, every_rule
 
 from mllint.core.catalog import default_catalog
 from mllint.core.sources import Source, load_source
@@ -32,7 +32,7 @@ torch.load("in a string")
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "NO_COLOR": "1"}
     return subprocess.run(
-        [sys.executable, "-m", "mllint", *args, "--no-progress"], check=False, cwd=cwd, capture_output=True, text=True, env=env
+        [sys.executable, "-m", "mllint", *every_rule(args), "--no-progress"], check=False, cwd=cwd, capture_output=True, text=True, env=env
     )
 
 

@@ -14,6 +14,7 @@ import pytest
 from mllint.core.config import Config
 from mllint.engine.lint import lint_path
 from mllint.fix.baseline import Baseline, BaselineError, fingerprint, render_baseline
+from helpers import every_rule  # noqa: E402
 
 LEGACY = """\
 import torch
@@ -31,7 +32,7 @@ X_train, X_test = train_test_split(X, test_size=0.2)
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "NO_COLOR": "1"}
     return subprocess.run(
-        [sys.executable, "-m", "mllint", *args, "--no-progress", "--format", "concise"],
+        [sys.executable, "-m", "mllint", *every_rule(args), "--no-progress", "--format", "concise"],
         check=False,
         cwd=cwd,
         capture_output=True,

@@ -18,6 +18,7 @@ from mllint.core.severity import Severity
 from mllint.engine import cache as cache_mod
 from mllint.engine.cache import CachedLint, ResultCache, code_fingerprint, make_salt, open_cache
 from mllint.engine.runner import FileResult, lint_file
+from helpers import every_rule  # noqa: E402
 
 BAD = (
     "from sklearn.model_selection import train_test_split\n"
@@ -298,7 +299,7 @@ def test_two_processes_writing_at_once_never_corrupt_an_entry(tmp_path: Path) ->
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "mllint", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "mllint", *every_rule(args)], cwd=cwd, capture_output=True, text=True, timeout=120
     )
 
 

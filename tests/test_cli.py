@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import every_rule  # noqa: E402
 
 BAD = (
     "from sklearn.model_selection import train_test_split\n"
@@ -18,7 +19,7 @@ CLEAN = "import math\nprint(math.pi)\n"
 
 def run(*args: str, cwd: Path, input: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "mllint", *args],
+        [sys.executable, "-m", "mllint", *every_rule(args)],
         cwd=cwd,
         capture_output=True,
         text=True,

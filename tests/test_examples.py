@@ -17,7 +17,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_check_examples_json_has_ml1xx_findings_and_no_internal_errors() -> None:
-    r = _run(sys.executable, "-m", "mllint", "check", "examples/", "--format", "json", "--no-cache")
+    r = _run(sys.executable, "-m", "mllint", "check", "--select", "ALL", "examples/", "--format", "json", "--no-cache")
     assert r.returncode == 1, r.stderr
     data = json.loads(r.stdout)
     codes = {f["code"] for f in data}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import libcst
 import pytest
-from helpers import lint, notebook_from_cells, notebook_from_percent
+from helpers import lint, notebook_from_cells, notebook_from_percent, every_rule
 
 from mllint.core.catalog import default_catalog
 from mllint.core.config import Config
@@ -385,7 +385,7 @@ def test_atomic_write_never_follows_symlink_out_of_tree(tmp_path: Path) -> None:
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "NO_COLOR": "1"}
     return subprocess.run(
-        [sys.executable, "-m", "mllint", *args, "--no-progress"], check=False, cwd=cwd, capture_output=True, text=True, env=env
+        [sys.executable, "-m", "mllint", *every_rule(args), "--no-progress"], check=False, cwd=cwd, capture_output=True, text=True, env=env
     )
 
 

@@ -24,10 +24,24 @@ def flake8(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+# ML102 is opt-in (not in the default rule set): the mllint config names it.
+OPT_IN = '[tool.mllint]\nextend-select = ["ML102"]\n'
+
+
 @pytest.fixture()
 def project(tmp_path: Path) -> Path:
     (tmp_path / "train.py").write_text(BAD)
+    (tmp_path / "pyproject.toml").write_text(OPT_IN)
     return tmp_path
+
+
+def test_select_ml_runs_the_default_set_without_opt_ins(project: Path) -> None:
+    (project / "pyproject.toml").unlink()
+    r = flake8("--select", "ML", "train.py", cwd=project)
+    assert r.returncode == 0 and r.stdout == ""
+    (project / "pyproject.toml").write_text('[tool.mllint]\nselect = ["ALL"]\n')
+    r = flake8("--select", "ML", "train.py", cwd=project)
+    assert r.returncode == 1 and "ML102" in r.stdout
 
 
 def test_select_ml_reports_and_honours_flake8_noqa(project: Path) -> None:
@@ -46,7 +60,7 @@ def test_extend_select_adds_to_default_checks(project: Path) -> None:
 
 
 def test_plugin_reads_rule_options_from_pyproject(project: Path) -> None:
-    (project / "pyproject.toml").write_text("[tool.mllint]\nseed = 99\n")
+    (project / "pyproject.toml").write_text(OPT_IN + "seed = 99\n")
     r = flake8("--select", "ML", "train.py", cwd=project)
     assert "random_state=99" in r.stdout
 

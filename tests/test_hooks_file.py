@@ -124,7 +124,8 @@ def _files_for(hook: dict, candidates: list[Path]) -> list[Path]:
 
 
 def _run_hook(hook: dict, work: Path, clean: bool) -> tuple[subprocess.CompletedProcess, dict[Path, str], list[Path]]:
-    (work / "pyproject.toml").write_text("[tool.mllint]\n")  # keep configuration discovery inside `work`
+    # keep configuration discovery inside `work`; every rule (ML102 is opt-in)
+    (work / "pyproject.toml").write_text("[tool.mllint]\nselect = [\"ALL\"]\n")
     py = work / "train.py"
     nb = work / "explore.ipynb"
     py.write_text(CLEAN_PY if clean else BAD_PY)

@@ -10,14 +10,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import notebook_from_cells
+from helpers import notebook_from_cells, every_rule
 
 DEFECT = "from sklearn.model_selection import train_test_split\nparts = train_test_split(X)\n"
 
 
 def run(*args: str, cwd: Path, timeout: int = 180) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "mllint", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "mllint", *every_rule(args)], cwd=cwd, capture_output=True, text=True, timeout=timeout
     )
 
 
@@ -142,6 +142,7 @@ def test_unreadable_file_is_ml000_and_run_continues(tmp_path: Path, monkeypatch)
 
 def test_flake8_plugin_survives_hostile_python(corpus) -> None:
     d, _ = corpus
+    (d / ".mllint.yaml").write_text("select: [ALL]\n")  # ML102 is opt-in
     names = ["syntax.py", "python2.py", "latin1.py", "bom.py", "crlf.py", "mixed.py", "tabs.py",
              "empty.py", "big.py"]  # walk_deep.py: pyflakes itself recurses too deep
     r = subprocess.run([sys.executable, "-m", "flake8", "--select", "ML", *names], cwd=d,

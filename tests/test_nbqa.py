@@ -32,6 +32,7 @@ def test_nbqa_flake8_maps_findings_to_cells(tmp_path) -> None:
         ]
     )
     (tmp_path / "exp.ipynb").write_text(nb)
+    (tmp_path / ".mllint.yaml").write_text("select: [ALL]\n")  # ML102 and ML602 are opt-in
     result = _nbqa(tmp_path, "exp.ipynb", "--select=ML")
     out = result.stdout + result.stderr
     assert result.returncode == 1, out

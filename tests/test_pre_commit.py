@@ -86,7 +86,7 @@ def _write_project(repo: Path, clean: bool) -> None:
     # Excluded by the config below: never reported, although pre-commit
     # passes it on the command line.
     (legacy / "old.py").write_text(BAD_PY)
-    (repo / "pyproject.toml").write_text('[tool.mllint]\nexclude = ["legacy/"]\n')
+    (repo / "pyproject.toml").write_text('[tool.mllint]\nselect = ["ALL"]  # ML102 is opt-in\nexclude = ["legacy/"]\n')
     _git(repo, "add", "-A")
 
 

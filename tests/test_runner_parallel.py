@@ -70,7 +70,7 @@ def test_cli_parallel_and_serial_agree_without_cache(tmp_path: Path) -> None:
     _files(tmp_path, 60)
     def run(j: str) -> str:
         return subprocess.run(
-            [sys.executable, "-m", "mllint", "check", "--no-cache", "--format", "concise", "-j", j, "."],
+            [sys.executable, "-m", "mllint", "check", "--select", "ALL", "--no-cache", "--format", "concise", "-j", j, "."],
             cwd=tmp_path, capture_output=True, text=True, timeout=120,
         ).stdout
     serial, parallel = run("1"), run("2")

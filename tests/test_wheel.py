@@ -35,6 +35,7 @@ def test_wheel_installs_and_runs(tmp_path: Path) -> None:
     (work / "train.py").write_text(
         "from sklearn.model_selection import train_test_split\nXa, Xb = train_test_split(X)\n"
     )
+    (work / ".mllint.yaml").write_text("select: [ALL]\n")  # ML102 is opt-in
     rules = subprocess.run([str(env_dir / "bin" / "mllint"), "rules", "--format", "json"], cwd=work,
                            capture_output=True, text=True, timeout=120)
     assert rules.returncode == 0 and '"ML102"' in rules.stdout

@@ -4,7 +4,11 @@ A tree plugin: flake8 hands over the `ast` it already parsed, so detection
 costs no second parse. Rule options and severity overrides come from the
 nearest `[tool.mllint]` / `.mllint.yaml`; which codes are reported is
 flake8's business (`--select`, `--extend-select`, `--ignore`, `# noqa`).
-`--mllint-min-severity` hides findings below a severity.
+The plugin runs the default rule set, plus the opt-in rules that mllint's
+own config turns on (`select = ["ALL"]`, or a rule's full code in
+`select`/`extend-select`): flake8's `--select ML` cannot tell a prefix from
+a wish for every rule. `--mllint-min-severity` hides findings below a
+severity.
 """
 
 from __future__ import annotations
@@ -28,9 +32,11 @@ def _config_for_dir(directory: str) -> Config:
         # flake8 has no channel for config errors; run with defaults rather
         # than crash every file. `mllint check` reports the error (exit 2).
         cfg = Config()
-    # flake8 decides which codes are shown.
-    cfg.select = ["ML"]
-    cfg.extend_select = []
+    # flake8 decides which codes are shown; the mllint config decides only
+    # which opt-in rules run besides the default set.
+    chosen = [*(cfg.select or []), *cfg.extend_select]
+    cfg.select = ["ALL"] if "ALL" in chosen else ["ML"]
+    cfg.extend_select = [c for c in chosen if len(c) == 5]
     cfg.ignore = []
     cfg.per_file_ignores = {}
     cfg.min_severity = Severity.INFO

@@ -22,7 +22,11 @@ X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2)
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("lsp_ws")
+    ws = tmp_path_factory.mktemp("lsp_ws")
+    # Every rule, opt-in ones (ML102, ML405, ...) included: these tests are
+    # about the server, not the default rule set.
+    (ws / ".mllint.yaml").write_text("select: [ALL]\n")
+    return ws
 
 
 @pytest_lsp.fixture(config=CONFIG, scope="module")
@@ -251,7 +255,7 @@ async def test_config_file_change_reloads(client: LanguageClient, workspace: Pat
     uri = open_doc(client, sub, "cfg.py", SPLIT)
     assert [d.code for d in await wait_version(client, uri, 1)] == ["ML102"]
     config = sub / "pyproject.toml"
-    config.write_text('[tool.mllint]\nignore = ["ML102"]\n')
+    config.write_text('[tool.mllint]\nselect = ["ALL"]\nignore = ["ML102"]\n')
     n = len(client.published)
     client.workspace_did_change_watched_files(
         types.DidChangeWatchedFilesParams(changes=[types.FileEvent(uri=config.as_uri(), type=types.FileChangeType.Created)])

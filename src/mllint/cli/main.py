@@ -17,7 +17,7 @@ from pathlib import Path
 
 from mllint.cli.status import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, UsageError
 from mllint.core.catalog import CatalogError, default_catalog
-from mllint.core.config import Config, ConfigError, discover_config
+from mllint.core.config import Config, ConfigError, discover_config, is_code_or_prefix
 from mllint.core.severity import Severity
 from mllint.core.version import __version__
 
@@ -31,8 +31,8 @@ def _split_codes(values: list[str] | None) -> list[str] | None:
     for v in values:
         out.extend(c.strip().upper() for c in v.split(",") if c.strip())
     for c in out:
-        if not (c.startswith("ML") and (c[2:].isdigit() or c == "ML")):
-            raise UsageError(f"{c!r} is not a rule code or prefix (expected e.g. ML1, ML201)")
+        if not is_code_or_prefix(c):
+            raise UsageError(f"{c!r} is not a rule code or prefix (expected e.g. ML1, ML201, or ALL)")
     return out
 
 
@@ -68,8 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
 def add_check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="*", default=None, help="files or directories (default: .)")
     p.add_argument("--format", choices=["text", "concise", "json", "sarif", "github"], default=None)
-    p.add_argument("--select", action="append", help="only these codes/prefixes (comma-separated)")
-    p.add_argument("--extend-select", action="append", help="add codes/prefixes to the selection")
+    p.add_argument("--select", action="append",
+                   help="only these codes/prefixes (comma-separated); ALL = every rule, opt-in ones included")
+    p.add_argument("--extend-select", action="append",
+                   help="add codes/prefixes to the selection (an opt-in rule by its full code)")
     p.add_argument("--ignore", action="append", help="skip these codes/prefixes (comma-separated)")
     p.add_argument("--min-severity", choices=SEVERITIES, help="hide findings below this severity")
     p.add_argument("--fail-on", choices=SEVERITIES, help="exit 1 only for findings at or above this")
@@ -299,6 +301,14 @@ def cmd_rules(args: argparse.Namespace) -> int:
                 "severity": s.severity.value,
                 "category": s.category,
                 "fix": s.fix,
+                "default": s.default,
+                "precision": None if s.precision is None else {
+                    "tp": s.precision.tp,
+                    "judged": s.precision.judged,
+                    "files": s.precision.files,
+                    "corpus": s.precision.corpus,
+                    "date": s.precision.date,
+                },
                 "summary": " ".join(s.summary.split()),
                 "url": s.doc_url,
             }
@@ -310,14 +320,30 @@ def cmd_rules(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     table = Table(show_header=True, header_style="bold", box=None)
-    for col in ("code", "name", "severity", "category", "fix"):
+    for col in ("code", "name", "severity", "category", "fix", "default", "precision"):
         table.add_column(col, no_wrap=True)
     table.add_column("title")
     for s in catalog:
-        table.add_row(s.code, s.name, s.severity.value, s.category, s.fix, s.title)
-    width = None if sys.stdout.isatty() else 160
-    Console(markup=False, highlight=False, width=width).print(table)
+        table.add_row(s.code, s.name, s.severity.value, s.category, s.fix,
+                      "on" if s.default else "off", _precision_cell(s), s.title)
+    width = None if sys.stdout.isatty() else 180
+    console = Console(markup=False, highlight=False, width=width)
+    console.print(table)
+    off = sum(1 for s in catalog if not s.default)
+    console.print(
+        f"{len(catalog) - off} rules on by default, {off} opt-in (select them by code, or select = [\"ALL\"]); "
+        "precision = findings worth acting on / judged findings on real code (docs/accuracy.md)."
+    )
     return EXIT_OK
+
+
+def _precision_cell(spec) -> str:
+    rec = spec.precision
+    if rec is None:
+        return ""
+    if rec.judged == 0:
+        return "not measured"
+    return f"{rec.tp}/{rec.judged} {rec.tp / rec.judged:.2f}"
 
 
 def cmd_explain(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mllint.core.severity import Severity
 
@@ -31,6 +31,52 @@ CATEGORIES = (
 
 class CatalogError(Exception):
     """A rule file is missing, unreadable or invalid."""
+
+
+# The default rule set is chosen by measured precision (docs/accuracy.md):
+# a rule is on by default when its precision on the judged sample of real
+# code is at least the floor for its severity. The same numbers decide
+# `default` in every rules/MLnnn.yaml; tests/test_default_rules.py holds
+# them together.
+PRECISION_FLOOR = 0.80
+PRECISION_FLOOR_SEVERE = 0.90  # high and critical: a false alarm there costs more
+
+
+def precision_floor(severity: Severity) -> float:
+    """The measured precision a rule needs to be on by default."""
+    return PRECISION_FLOOR_SEVERE if severity >= Severity.HIGH else PRECISION_FLOOR
+
+
+def expected_default(severity: Severity, tp: int, judged: int) -> bool:
+    """Whether a rule with this precision record belongs in the default set:
+    precision >= the floor of its severity; a rule with no finding on the
+    measured corpus (judged == 0) stays on (it made no noise on real code)."""
+    if judged == 0:
+        return True
+    return tp / judged >= precision_floor(severity)
+
+
+class PrecisionRecord(BaseModel):
+    """A rule's measured precision (`python -m bench.accuracy`): `tp` of
+    `judged` findings were worth acting on, over `files` real files."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tp: int = Field(ge=0)
+    judged: int = Field(ge=0)
+    files: int = Field(ge=0)
+    corpus: str = Field(min_length=3)
+    date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+    @property
+    def precision(self) -> float | None:
+        return self.tp / self.judged if self.judged else None
+
+    @model_validator(mode="after")
+    def _tp_le_judged(self) -> "PrecisionRecord":
+        if self.tp > self.judged:
+            raise ValueError("tp cannot exceed judged")
+        return self
 
 
 class RuleSpec(BaseModel):
@@ -66,6 +112,11 @@ class RuleSpec(BaseModel):
     # Extra prose for the generated docs page (options, known limitations).
     notes: str = ""
     options: list[str] = Field(default_factory=list)
+    # In the default rule set (run when no `select` says otherwise)? Decided
+    # by `precision` and the floors above; opt-in rules run when selected
+    # by their code or with `select = ["ALL"]`.
+    default: bool = True
+    precision: PrecisionRecord | None = None
 
     @field_validator("bad", "good")
     @classmethod

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from mllint.core.catalog import default_catalog
 from mllint.core.severity import Severity
 
 if sys.version_info >= (3, 11):
@@ -76,7 +77,11 @@ class Config(BaseModel):
         extra="forbid", alias_generator=_kebab, populate_by_name=True, frozen=False
     )
 
-    # Which rules run. Entries are code prefixes: "ML1", "ML201", "ML".
+    # Which rules run. Entries are code prefixes ("ML1", "ML201", "ML") or
+    # "ALL". No `select`: the default rule set. A prefix selects the default
+    # rules under it; an opt-in rule (`default: false` in the catalogue) runs
+    # only when named by its full code or with "ALL" (like ruff's preview
+    # rules). `ignore` wins over a shorter or equal selection, as before.
     select: list[str] | None = None
     extend_select: list[str] = Field(default_factory=list)
     ignore: list[str] = Field(default_factory=list)
@@ -87,7 +92,8 @@ class Config(BaseModel):
     # Severities and thresholds.
     severity: dict[str, Severity] = Field(default_factory=dict)
     min_severity: Severity = Severity.INFO
-    fail_on: Severity = Severity.INFO
+    # Info findings are advice: shown, but they fail the run only when asked.
+    fail_on: Severity = Severity.LOW
     # Rule options.
     seed: int = 42
     seed_helpers: list[str] = Field(default_factory=list)
@@ -126,8 +132,8 @@ class Config(BaseModel):
         out = []
         for item in value:
             item = item.strip().upper()
-            if not item.startswith("ML") or not item[2:].isdigit() and item != "ML":
-                raise ValueError(f"{item!r} is not a rule code or prefix like 'ML1' or 'ML201'")
+            if not is_code_or_prefix(item):
+                raise ValueError(f"{item!r} is not a rule code or prefix like 'ML1' or 'ML201', or ALL")
             out.append(item)
         return out
 
@@ -141,19 +147,47 @@ class Config(BaseModel):
 
     # -- rule selection -----------------------------------------------------
     def is_enabled(self, code: str, path: str | None = None) -> bool:
-        selected = self.select if self.select is not None else ["ML"]
-        selected = [*selected, *self.extend_select]
-        sel = _longest_prefix(code, selected)
-        if sel < 0:
-            return False
-        ign = _longest_prefix(code, self.ignore)
-        if ign >= sel:
+        # Memoised per code for each selection (select, extend-select,
+        # ignore and the catalogue's default set), so assigning or mutating
+        # the lists (the CLI does) is seen. Kept outside the model: a
+        # pydantic private attribute costs ~10 us per read.
+        key = (
+            None if self.select is None else tuple(self.select),
+            tuple(self.extend_select),
+            tuple(self.ignore),
+            is_default_rule,
+            default_catalog(),
+        )
+        memo = _SELECTION_MEMO.get(key)
+        if memo is None:
+            if len(_SELECTION_MEMO) >= 64:
+                _SELECTION_MEMO.clear()
+            memo = _SELECTION_MEMO[key] = {}
+        on = memo.get(code)
+        if on is None:
+            on = memo[code] = self._selected(code)
+        if not on:
             return False
         if path is not None and self.per_file_ignores:
             for codes in self.ignores_for(path):
                 if code.startswith(codes):
                     return False
         return True
+
+    def _selected(self, code: str) -> bool:
+        selected = self.select if self.select is not None else ["ML"]
+        selected = [*selected, *self.extend_select]
+        sel = -1 if "ALL" not in selected else 0
+        named = False
+        for prefix in selected:
+            if prefix != "ALL" and code.startswith(prefix):
+                sel = max(sel, len(prefix))
+                named = named or prefix == code
+        if sel < 0:
+            return False
+        if not named and "ALL" not in selected and not is_default_rule(code):
+            return False  # an opt-in rule: only "ALL" or its own code turns it on
+        return _longest_prefix(code, self.ignore) < sel
 
     def ignores_for(self, path: str) -> list[str]:
         rel = self.relative(path)
@@ -183,6 +217,22 @@ class Config(BaseModel):
 
     def severity_of(self, code: str, default: Severity) -> Severity:
         return self.severity.get(code, default)
+
+
+# Config.is_enabled's memo: selection -> code -> selected (a few entries per process).
+_SELECTION_MEMO: dict[tuple, dict[str, bool]] = {}
+
+
+def is_code_or_prefix(item: str) -> bool:
+    """"ALL", "ML" or "ML" followed by up to three digits."""
+    return item == "ALL" or (item.startswith("ML") and len(item) <= 5 and (item == "ML" or item[2:].isdigit()))
+
+
+def is_default_rule(code: str) -> bool:
+    """In the default rule set? (the catalogue's `default`; a code the
+    catalogue does not know counts as default, so nothing new is hidden)."""
+    spec = default_catalog().get(code)
+    return spec is None or spec.default
 
 
 def _longest_prefix(code: str, prefixes: list[str]) -> int:
