@@ -428,7 +428,9 @@ class EmptyColumnMisinit(Rule):
     def __init__(self, ctx):
         super().__init__(ctx)
         self.inits: list[tuple[str, str, ast.AST, str]] = []
-        self.row_writes: dict[tuple[str, str], list[int]] = {}
+        # (frame, column) -> (line, kind) of each row-by-row write: "flag" (a
+        # constant number or bool), "count" (an increment of the same cell), "fill"
+        self.row_writes: dict[tuple[str, str], list[tuple[int, str]]] = {}
 
     def visit(self, node: ast.Assign) -> None:  # type: ignore[override]
         sem = self.ctx.semantic
@@ -450,13 +452,17 @@ class EmptyColumnMisinit(Rule):
                 if isinstance(sl, ast.Tuple) and len(sl.elts) == 2:
                     col = sl.elts[1]
                     if isinstance(col, ast.Constant) and isinstance(col.value, str):
-                        self.row_writes.setdefault((base.value.id, col.value), []).append(node.lineno)
+                        frame = base.value.id
+                        kind = _row_write_kind(node.value, frame, col.value)
+                        self.row_writes.setdefault((frame, col.value), []).append((node.lineno, kind))
 
     def finish(self) -> None:
         for frame, col, target, val in self.inits:
-            lines = self.row_writes.get((frame, col), [])
-            if not any(line > target.lineno for line in lines):  # type: ignore[attr-defined]
+            writes = [kind for line, kind in self.row_writes.get((frame, col), []) if line > target.lineno]  # type: ignore[attr-defined]
+            if not writes:
                 continue
+            if val != "''" and all(kind in ("flag", "count") for kind in writes):
+                continue  # a flag set or a counter incremented: 0 is the intended default
             self.report(
                 "ML409",
                 target,
@@ -464,6 +470,40 @@ class EmptyColumnMisinit(Rule):
                 f"never filled keep {val}, indistinguishable from a real value; initialise it with `np.nan` "
                 f"(or `pd.NA`).",
             )
+
+
+def _row_write_kind(value: ast.AST, frame: str, col: str) -> str:
+    """`df.at[i, "c"] = 1` / `True` -> "flag"; `df.at[i, "c"] = df.at[i, "c"] + 1`
+    -> "count"; anything else -> "fill"."""
+    if isinstance(value, ast.Constant) and type(value.value) in (int, float, bool):
+        return "flag"
+    if isinstance(value, ast.UnaryOp) and isinstance(value.operand, ast.Constant) and type(value.operand.value) in (int, float):
+        return "flag"  # -1
+    if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Add, ast.Sub)):
+        if _reads_cell(value.left, frame, col) or _reads_cell(value.right, frame, col):
+            return "count"
+    return "fill"
+
+
+def _reads_cell(node: ast.AST, frame: str, col: str) -> bool:
+    """`df.loc[i, "c"]`, `df.at[i, "c"]`, `df["c"][i]`, `df["c"].iloc[i]`."""
+    if not isinstance(node, ast.Subscript):
+        return False
+    base, sl = node.value, node.slice
+    if isinstance(base, ast.Attribute) and isinstance(base.value, ast.Name) and base.value.id == frame:
+        if isinstance(sl, ast.Tuple) and len(sl.elts) == 2:
+            c = sl.elts[1]
+            return isinstance(c, ast.Constant) and c.value == col
+        return False
+    if isinstance(base, ast.Attribute):
+        base = base.value  # df["c"].iloc[i]
+    return (
+        isinstance(base, ast.Subscript)
+        and isinstance(base.value, ast.Name)
+        and base.value.id == frame
+        and isinstance(base.slice, ast.Constant)
+        and base.slice.value == col
+    )
 
 
 # --- ML410 -------------------------------------------------------------------
