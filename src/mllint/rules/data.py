@@ -340,10 +340,15 @@ _KEY_ARGS = ("on", "left_on", "right_on", "left_index", "right_index")
 
 @register
 class ImplicitMerge(Rule):
+    """ML407: a merge without join keys joins on every column name the two
+    frames share. A merge with keys but no `how=` (the documented inner
+    join) and `DataFrame.join` (always on the index, or `on=`) are not
+    reported."""
+
     codes = ("ML407",)
     scope = "statement"
     nodes = (ast.Call,)
-    call_names = frozenset({"merge", "join"})  # `pandas.merge` and the `.merge`/`.join` methods
+    call_names = frozenset({"merge"})  # `pandas.merge` and the `.merge` method
 
     def visit(self, node: ast.Call) -> None:  # type: ignore[override]
         sem = self.ctx.semantic
@@ -352,28 +357,22 @@ class ImplicitMerge(Rule):
         if has_star_kwargs(node):
             return
         if q == "pandas.merge":
-            kind = "merge"
-            positional_how = len(node.args) >= 3
-        elif isinstance(func, ast.Attribute) and func.attr in ("merge", "join") and (q is None or "()" in q):
+            positional_on = len(node.args) >= 4  # merge(left, right, how, on)
+        elif isinstance(func, ast.Attribute) and func.attr == "merge" and (q is None or "()" in q):
             if infer_type(sem, func.value) not in PANDAS_TAGS:
                 return
-            kind = func.attr
-            positional_how = len(node.args) >= 2
+            positional_on = len(node.args) >= 3  # left.merge(right, how, on)
         else:
             return
-        missing = []
-        if kind == "merge" and not any(keyword(node, k) is not None for k in _KEY_ARGS):
-            missing.append("`on=`")
-        if keyword(node, "how") is None and not positional_how:
-            missing.append("`how=`")
-        if not missing:
+        if positional_on or any(keyword(node, k) is not None for k in _KEY_ARGS):
             return
+        how = "" if keyword(node, "how") is not None or len(node.args) >= (3 if q == "pandas.merge" else 2) else " (and `how=`)"
         self.report(
             "ML407",
             node,
-            f"`{self.ctx.segment(func)}(...)` without {' and '.join(missing)} joins on whatever columns/index "
-            f"happen to match, with the default join type; state the keys and `how=` (and `validate=` for the "
-            f"expected cardinality).",
+            f"`{self.ctx.segment(func)}(...)` has no join keys, so it joins on every column name the two frames "
+            f"happen to share, and a column added to either frame later changes the join silently; state the keys "
+            f"with `on=` (or `left_on=`/`right_on=`){how}, and `validate=` for the expected cardinality.",
         )
 
 
