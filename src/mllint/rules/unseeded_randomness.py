@@ -285,11 +285,11 @@ class UnseededRandomness(Rule):
         for at, tags in timeline:
             for fw in tags:
                 first_seed.setdefault(fw, at)
-        done: set[tuple[str, bool]] = set()
+        done: set[str] = set()  # one finding per framework (standalone Keras counts as TensorFlow's)
         for site in sorted(self.draws, key=lambda s: (s.call.lineno, s.call.col_offset)):
             fw = site.framework
             keras = site.seeds != {fw}  # standalone Keras: seeded by any of several
-            if (fw, keras) in done:
+            if fw in done:
                 continue
             if site.initialises_weights and not self.trains:
                 continue  # weights loaded or only inspected: their initial values do not matter
@@ -305,7 +305,7 @@ class UnseededRandomness(Rule):
                     continue
                 if later is None and not site.seeds.isdisjoint(everywhere):
                     continue  # seeded inside a function we cannot place in time: unknown
-            done.add((fw, keras))
+            done.add(fw)
             shown = call_display(ctx, site.call)
             what = f"`{shown}(...)` {site.verb} {KERAS_LABEL if keras else LABEL[fw]}"
             seed_call = (KERAS_SEED_CALL if keras else SEED_CALL[fw]).format(seed=seed)
