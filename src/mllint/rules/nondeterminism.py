@@ -49,8 +49,16 @@ _TRAINING_LOOP_METHODS = frozenset({"backward", "manual_backward", "step"})
 _GPU_METHODS = frozenset({"cuda", "to"})
 _GPU_CALLS = frozenset({"device", "DataParallel", "DistributedDataParallel", "Accelerator"})
 _TORCH_CUDA_NOT_GPU = frozenset({"manual_seed", "manual_seed_all", "seed", "seed_all"})
-_GPU_KEYWORDS = frozenset({"device", "accelerator", "gpus", "device_map", "pin_memory", "use_gpu"})
+_GPU_KEYWORDS = frozenset({"device", "accelerator", "gpus", "device_map", "pin_memory", "use_gpu", "device_type"})
 _HIDE_GPU_CALLS = frozenset({"set_visible_devices"})
+# `torch.cuda` functions a program that uses the GPU calls (by last name, for
+# the call filter; any `torch.cuda.*` call but the seeding ones counts).
+_TORCH_CUDA_CALLS = frozenset(
+    {
+        "is_available", "device_count", "set_device", "empty_cache", "synchronize", "get_device_name",
+        "current_device", "memory_allocated", "max_memory_allocated", "reset_peak_memory_stats",
+    }
+)  # fmt: skip
 NONDETERMINISTIC_TRAINING_NAMES = (
     last_names(DETERMINISM_QUALNAMES)
     | last_names(("lightning.pytorch.Trainer",))
@@ -59,7 +67,8 @@ NONDETERMINISTIC_TRAINING_NAMES = (
     | _GPU_METHODS
     | _GPU_CALLS
     | _HIDE_GPU_CALLS
-    | frozenset({"is_available", "device_count", "set_device", "empty_cache"})
+    | _TORCH_CUDA_CALLS
+    | frozenset({"autocast", "GradScaler"})
 )
 
 
@@ -82,8 +91,9 @@ class NondeterministicTraining(Rule):
     # * `record_plain_call` and the helper heuristics: as in
     #   UnseededRandomness (`wants_call`), with the determinism-helper one.
     # * the GPU evidence (`_gpu_call`): `.cuda()`, `.to(...)`, `torch.device`,
-    #   `torch.cuda.*`, `DataParallel`, `Accelerator`, `set_visible_devices`
-    #   by name, and any call passing `device=`, `accelerator=`, `gpus=`,
+    #   the usual `torch.cuda.*` functions, `autocast`/`GradScaler`,
+    #   `DataParallel`, `Accelerator`, `set_visible_devices` by name, and any
+    #   call passing `device=`, `device_type=`, `accelerator=`, `gpus=`,
     #   `device_map=`, `pin_memory=` or `use_gpu=` (Ray).
     call_names = NONDETERMINISTIC_TRAINING_NAMES
     call_keywords = _GPU_KEYWORDS
@@ -209,13 +219,15 @@ class NondeterministicTraining(Rule):
                 return True
             if q == "torch.device":
                 return not node.args or _device_value(node.args[0])
+            if q in ("torch.autocast", "torch.amp.autocast", "torch.amp.GradScaler") and node.args:
+                return _device_value(node.args[0])  # torch.autocast("cuda")
             last = q.rpartition(".")[2]
             if last in ("DataParallel", "DistributedDataParallel", "Accelerator") and q.startswith(
                 ("torch.", "accelerate.")
             ):
                 return True
         for kw in node.keywords:
-            if kw.arg in ("device", "device_map"):
+            if kw.arg in ("device", "device_map", "device_type"):
                 if _device_value(kw.value):
                     return True
             elif kw.arg in ("accelerator", "gpus"):
