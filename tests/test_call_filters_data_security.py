@@ -203,9 +203,10 @@ def test_ml407_aliased_merge() -> None:
     b = pd.read_csv("b.csv", dtype=str)
     c = mg(a, b)
     d = a.join(b)
-    e = mg(a, b, on="id", how="inner")
+    e = mg(a, b, on="id")
+    f = a.merge(b)
     """
-    assert _lines(src, "ML407") == [7, 8]
+    assert _lines(src, "ML407") == [7, 10]  # `join` is on the index; keys given
 
 
 def test_ml410_aliased_numpy_dot() -> None:

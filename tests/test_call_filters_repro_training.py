@@ -352,7 +352,7 @@ import torch
 def train(model, loader, optimizer):
     for x, y in loader:
         optimizer.zero_grad()
-        model(x).sum().backward()
+        model(x.cuda()).sum().backward()
         optimizer.step()
 if __name__ == "__main__":
     {setup}

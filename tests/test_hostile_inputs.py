@@ -40,7 +40,7 @@ def build_corpus(d: Path) -> dict[str, object]:
         exp[name] = expect
 
     put("syntax.py", "def train(:\n    pass\n", "ML000:syntax error")
-    put("python2.py", 'print "hello"\nexec "x = 1"\n', "ML000:syntax error")
+    put("python2.py", 'print "hello"\nexec "x = 1"\n', "ML000:Python 2 source, not analysed")
     put("undecodable.py", b"x = '\xff\xfe'\n" + DEFECT.encode(), "ML000:cannot decode")
     put("latin1.py", ("# -*- coding: latin-1 -*-\nname = 'caf\xe9'\n" + DEFECT).encode("latin-1"), [("ML102", 4)])
     put("bom.py", b"\xef\xbb\xbf" + DEFECT.encode(), [("ML102", 2)])

@@ -201,6 +201,86 @@ def test_unclosed_bracket_does_not_swallow_next_cell() -> None:
     assert got == [("ML000", 2), ("ML102", 3)]
 
 
+# --- indented cells and Python 2 (issue 17) ---------------------------------------
+
+TORCH = "import torch\n" + SPLIT
+
+
+def test_indented_cell_is_dedented_like_ipython_and_keeps_its_columns() -> None:
+    # IPython strips the first line's indentation from every line that starts
+    # with it; a line that does not (the last one) is left as it is.
+    cell = "    a, b = train_test_split(X)\n    \n    m = torch.load('m.pt')\nc, d = train_test_split(X)"
+    nb = notebook_from_cells([TORCH, cell, "e, f = train_test_split(X)"])
+    found = [f for f in lint_notebook_text(nb) if f.code in ("ML000", "ML102", "ML602")]
+    got = {(f.code, f.cell, f.cell_line, f.col, f.end_col) for f in found}
+    assert got == {
+        ("ML102", 2, 1, 11, 30),  # the call as written, 4 columns in
+        ("ML602", 2, 3, 8, 26),
+        ("ML102", 2, 4, 7, 26),  # a line IPython did not dedent keeps its columns
+        ("ML102", 3, 1, 7, 26),
+    }
+    for f in found:  # the columns point at the call in the cell's own text
+        assert f.source_line[f.col : f.end_col] in ("train_test_split(X)", "torch.load('m.pt')")
+
+
+def test_no_fix_in_a_dedented_cell_but_elsewhere() -> None:
+    nb = notebook_from_cells([TORCH, "    m = torch.load('m.pt')", "m2 = torch.load('m.pt')"])
+    fixes = {f.cell: f.fix is not None for f in lint_notebook_text(nb) if f.code == "ML602"}
+    assert fixes == {2: False, 3: True}
+
+
+def test_tab_indented_cell_and_error_column_in_a_dedented_cell() -> None:
+    nb = notebook_from_cells([SPLIT, "\ta, b = train_test_split(X)\n\tif a:\n\t    pass", "    x = (1,\n    y = 2"])
+    found = lint_notebook_text(nb)
+    assert ("ML102", 2, 1, 8) in {(f.code, f.cell, f.cell_line, f.col) for f in found}
+    errors = [f for f in found if f.code == "ML000"]
+    assert [(f.cell, f.severity.name) for f in errors] == [(3, "HIGH")]
+    assert errors[0].col >= 4  # reported in the text as written, past the stripped indentation
+
+
+def test_indented_python_file_is_still_an_error(tmp_path) -> None:
+    p = tmp_path / "s.py"
+    p.write_text("import os\n    import sys\n", encoding="utf-8")
+    [f] = lint_path(p, Config())
+    assert f.code == "ML000" and "unexpected indent" in f.message
+
+
+def test_python2_kernel_notebook_is_one_info_note() -> None:
+    nb = json.loads(notebook_from_cells([SPLIT, 'print "hello"', "a, b = train_test_split(X)"]))
+    nb["metadata"]["kernelspec"] = {"name": "python2", "display_name": "Python 2", "language": "python"}
+    found = lint_notebook_text(json.dumps(nb), min_severity="info")
+    assert [(f.code, f.cell, f.severity.name) for f in found] == [("ML000", 2, "INFO")]
+    assert found[0].message.startswith("Python 2 source, not analysed (the notebook's kernel is Python 2)")
+    assert lint_notebook_text(json.dumps(nb), min_severity="low") == []
+
+
+def test_python2_by_its_syntax_and_a_stray_print_statement() -> None:
+    py2 = notebook_from_cells([SPLIT, 'print "a"', "a, b = train_test_split(X)", "x = 1\nprint x", "def f(:\n    pass"])
+    found = lint_notebook_text(py2, min_severity="info")
+    assert [(f.code, f.cell, f.severity.name) for f in found] == [("ML000", 2, "INFO")]
+    assert "cell 2: missing parentheses in call to 'print'" in found[0].message
+    stray = notebook_from_cells([SPLIT, 'print "a"', "a, b = train_test_split(X)"])  # Python 3 kernel, one cell
+    got = [(f.code, f.cell, f.severity.name) for f in lint_notebook_text(stray, min_severity="info")]
+    assert ("ML000", 2, "HIGH") in got and ("ML102", 3, "MEDIUM") in got
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'import os\nprint "x"\n',
+        "try:\n    pass\nexcept ValueError, e:\n    pass\n",
+        'exec "x = 1"\n',
+        "#!/usr/bin/env python2\nx = `1`\n",
+    ],
+)
+def test_python2_scripts(tmp_path, text: str) -> None:
+    p = tmp_path / "old.py"
+    p.write_text(text, encoding="utf-8")
+    found = lint_path(p, Config(min_severity="info"))
+    assert [(f.code, f.severity.name) for f in found] == [("ML000", "INFO")]
+    assert found[0].message.startswith("Python 2 source, not analysed")
+
+
 def test_invalid_json_is_ml000_with_position(tmp_path) -> None:
     p = tmp_path / "bad.ipynb"
     p.write_text('{"cells": [\n  {"cell_type": "code",\n}')
@@ -436,7 +516,7 @@ def test_file_map_rejects_non_v4() -> None:
 @pytest.mark.parametrize(
     "cells",
     [
-        ["if x:\n    a = 1", "    b = 2", "a, b = train_test_split(X)"],  # a block continued in the next cell
+        ["if x:\n    a = 1", "else:\n    b = 2", "a, b = train_test_split(X)"],  # a block continued in the next cell
         ["x = foo(1,", "2)", "a, b = train_test_split(X)"],  # brackets closed in the next cell
         ['s = """', '"""', "a, b = train_test_split(X)"],  # a string closed in the next cell
         ["x = 1 + \\", "2", "a, b = train_test_split(X)"],  # backslash continuation into the next cell

@@ -135,10 +135,10 @@ def test_unseeded_generator_objects() -> None:
 LOOP = """
 import torch
 {pre}
-def train(model, loader, optimizer):
+def train(model, loader, optimizer, device):
     for x, y in loader:
         optimizer.zero_grad()
-        model(x).sum().backward()
+        model(x.to(device)).sum().backward()
         optimizer.step()
 {post}
 """
@@ -146,8 +146,15 @@ def train(model, loader, optimizer):
 
 def test_ml103_needs_an_entry_point_for_the_missing_switch() -> None:
     assert found(LOOP.format(pre="", post=""), "ML103") == []
-    [f] = found(LOOP.format(pre="", post="if __name__ == '__main__':\n    train(m, l, o)"), "ML103")
+    [f] = found(LOOP.format(pre="", post="if __name__ == '__main__':\n    train(m, l, o, 'cuda')"), "ML103")
     assert f.line == 5 and f.end_col == len("    for x, y in loader:")
+
+
+def test_ml103_cpu_only_loop_is_not_reported() -> None:
+    cpu = LOOP.replace("x.to(device)", "x.to(torch.float32)").format(pre="", post="if __name__ == '__main__':\n    train(m, l, o, None)")
+    assert found(cpu, "ML103") == []
+    hidden = LOOP.format(pre="import os\nos.environ['CUDA_VISIBLE_DEVICES'] = ''", post="if __name__ == '__main__':\n    train(m, l, o, d)")
+    assert found(hidden, "ML103") == []
 
 
 def test_ml103_benchmark_is_reported_in_any_training_module() -> None:

@@ -103,12 +103,32 @@ KERAS_WEIGHTED_LAYERS = frozenset(
     }
 )  # fmt: skip
 KERAS_PREFIXES = ("keras.", "tensorflow.keras.", "tf_keras.")
+# Where Keras 1/2 kept its layers (`from keras.layers.core import Dense`).
+_KERAS_LAYER_MODULES = (".layers", ".layers.core", ".layers.convolutional", ".layers.recurrent", ".layers.embeddings")
+# Standalone Keras initialisers: multi-backend Keras 2 draws each layer's
+# seed from NumPy's global state (`np.random.randint(10e6)` when `seed=None`),
+# Keras 3 from Python's `random` (`make_default_seed`), and the tf.keras
+# code that Keras 2.4-2.15 ships uses TensorFlow's global seed: any of the
+# three seeds them (which one depends on the installed version). tf.keras
+# (`tensorflow.keras`, `tf_keras`) uses TensorFlow's.
+STANDALONE_KERAS_SEEDS = frozenset({"numpy", "random", "tensorflow"})
+KERAS_LABEL = (
+    "Keras's global seed (NumPy's random state in Keras 2, Python's `random` in Keras 3, TensorFlow's "
+    "seed under tf.keras)"
+)
+KERAS_SEED_CALL = "keras.utils.set_random_seed({seed})"
 
 
 @dataclass(frozen=True)
 class Draw:
     framework: str
     verb: str  # "draws from", "initialises its weights from", ...
+    # Frameworks whose seeding seeds this draw (default: `framework` alone).
+    seeded_by: frozenset[str] = frozenset()
+
+    @property
+    def seeds(self) -> frozenset[str]:
+        return self.seeded_by or frozenset({self.framework})
 
 
 def _has_arg(call: ast.Call, position: int, name: str) -> bool:
@@ -240,8 +260,10 @@ def global_draw(qualname: str | None, call: ast.Call) -> Draw | None:
         if keyword(call, "seed") is None and len(call.args) < 2:
             return Draw(TENSORFLOW, "shuffles with")
         return None
-    if qualname.startswith(KERAS_PREFIXES) and head.endswith(".layers") and last in KERAS_WEIGHTED_LAYERS:
-        if keyword(call, "kernel_initializer") is None and not has_star_kwargs(call):
+    if qualname.startswith(KERAS_PREFIXES) and head.endswith(_KERAS_LAYER_MODULES) and last in KERAS_WEIGHTED_LAYERS:
+        if keyword(call, "kernel_initializer") is None and keyword(call, "init") is None and not has_star_kwargs(call):
+            if qualname.startswith("keras."):
+                return Draw(TENSORFLOW, "initialises its weights from", STANDALONE_KERAS_SEEDS)
             return Draw(TENSORFLOW, "initialises its weights from")
         return None
     return None

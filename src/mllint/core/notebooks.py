@@ -342,6 +342,33 @@ def _kernel_language(nb: dict) -> str:
     return "python"
 
 
+def notebook_python_major(source: Source) -> int | None:
+    """2 or 3 when the notebook's metadata says which Python it was saved
+    with (`kernelspec` `python2`, `language_info.version` "2.7.18", an
+    `ipython2` lexer), else None."""
+    nb = source.notebook
+    meta = nb.get("metadata") if isinstance(nb, dict) else None
+    if not isinstance(meta, dict):
+        return None
+    info = meta.get("language_info") if isinstance(meta.get("language_info"), dict) else {}
+    spec = meta.get("kernelspec") if isinstance(meta.get("kernelspec"), dict) else {}
+    version = str(info.get("version") or "")
+    if version[:2] in ("2.", "3."):
+        return int(version[0])
+    mode = info.get("codemirror_mode")
+    if isinstance(mode, dict) and mode.get("version") in (2, 3):
+        return int(mode["version"])
+    lexer = str(info.get("pygments_lexer") or "").lower()
+    if lexer in ("ipython2", "ipython3"):
+        return int(lexer[-1])
+    name = f"{spec.get('name') or ''} {spec.get('display_name') or ''}".lower().replace(" ", "")
+    if "python2" in name:
+        return 2
+    if "python3" in name:
+        return 3
+    return None
+
+
 def _cell_language(cell: dict) -> str | None:
     """A per-cell language override (VS Code stores `metadata.vscode.languageId`)."""
     meta = cell.get("metadata")

@@ -51,6 +51,10 @@ class CellSpan:
     magics: list = field(default_factory=list, repr=False)
     cell_magic: str | None = None
     cell_magic_args: str = ""
+    # The common leading indentation IPython strips before running the cell
+    # (set by the parser when the cell's first line is indented); the
+    # analysed nodes keep the columns of the text as written.
+    dedent: str = ""
 
     def line_text(self, line_in_cell: int) -> str:
         """The original (unmasked) text of a line of this cell, 1-based."""

@@ -551,6 +551,14 @@ def _parse_notebook(source: Source) -> tuple[ast.Module, list[SourceError]]:
         text = "\n".join(lines[span.start - 1 : span.start - 1 + span.n_lines])
         if not text.strip():
             continue
+        # IPython strips the indentation of the cell's first non-blank line
+        # from every line that starts with it before compiling the cell.
+        prefix = _leading_indent(text)
+        shifted: list[bool] = []
+        if prefix:
+            cell_lines = text.split("\n")
+            shifted = [ln.startswith(prefix) for ln in cell_lines]
+            text = "\n".join(ln[len(prefix) :] if s else ln for ln, s in zip(cell_lines, shifted))
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -559,11 +567,14 @@ def _parse_notebook(source: Source) -> tuple[ast.Module, list[SourceError]]:
                 tree = compile("\n" * (span.start - 1) + text, source.path, "exec", flags)
         except SyntaxError as exc:
             line = min(max((exc.lineno or span.start) - span.start + 1, 1), span.n_lines)
+            col = max((exc.offset or 1) - 1, 0)
+            if shifted and line - 1 < len(shifted) and shifted[line - 1]:
+                col += len(prefix)
             errors.append(
                 SourceError(
                     f"syntax error: {exc.msg}",
                     line=span.start + line - 1,
-                    col=max((exc.offset or 1) - 1, 0),
+                    col=col,
                     cell=span.index,
                 )
             )
@@ -576,9 +587,74 @@ def _parse_notebook(source: Source) -> tuple[ast.Module, list[SourceError]]:
         except ValueError as exc:  # e.g. null bytes
             errors.append(SourceError(f"cannot parse: {exc}", line=span.start, cell=span.index))
             continue
+        if prefix:
+            _restore_columns(tree, span.start, shifted, len(prefix))
+            span.dedent = prefix
         body.extend(tree.body)
         type_ignores.extend(tree.type_ignores)
     return ast.Module(body=body, type_ignores=type_ignores), errors
+
+
+# Syntax errors only Python 2 code makes (CPython 3's messages).
+_PY2_ERRORS = (
+    "Missing parentheses in call to 'print'",
+    "Missing parentheses in call to 'exec'",
+    "leading zeros in decimal integer literals",
+    "multiple exception types must be parenthesized",
+)
+
+
+def _python2(source: Source, errors: list[SourceError]) -> str | None:
+    """Why this file that does not parse is Python 2 source (None if it is
+    not): a notebook saved with a Python 2 kernel, a `#!...python2` script,
+    or syntax errors at least half of which (and, in a notebook, at least
+    two cells) only Python 2 code makes (`print "x"`, `exec "code"`,
+    `except E, e:`, `0777`)."""
+    if source.kind == "notebook":
+        from mllint.core.notebooks import notebook_python_major
+
+        if notebook_python_major(source) == 2:
+            return "the notebook's kernel is Python 2"
+    else:
+        first = source.text.split("\n", 1)[0]
+        if first.startswith("#!") and "python2" in first:
+            return "its `#!` line runs python2"
+    py2 = [e for e in errors if e.reason.startswith("syntax error: ") and e.reason[14:].startswith(_PY2_ERRORS)]
+    # A notebook's cells are parsed one by one: one stray `print "x"` among
+    # Python 3 cells is that cell's error, not a Python 2 notebook.
+    enough = 2 if source.kind == "notebook" else 1
+    if len(py2) >= enough and 2 * len(py2) >= len(errors):
+        e = py2[0]
+        where = f"cell {e.cell}" if e.cell is not None else f"line {e.line}"
+        what = e.reason[14:].split(".", 1)[0]
+        return f"{where}: {what[0].lower()}{what[1:]}"
+    return None
+
+
+def _leading_indent(text: str) -> str:
+    """The indentation of the first line that is not blank ("" if none)."""
+    for ln in text.split("\n"):
+        if ln.strip():
+            return ln[: len(ln) - len(ln.lstrip(" \t"))]
+    return ""
+
+
+def _restore_columns(tree: ast.AST, first_line: int, shifted: list[bool], width: int) -> None:
+    """Move the columns of a cell parsed without its common indentation back
+    to the text as written: `width` more on every line that lost it."""
+    n = len(shifted)
+    for node in ast.walk(tree):
+        line = getattr(node, "lineno", None)
+        if line is None:
+            continue
+        i = line - first_line
+        if 0 <= i < n and shifted[i]:
+            node.col_offset += width  # type: ignore[attr-defined]
+        end = getattr(node, "end_lineno", None)
+        if end is not None and node.end_col_offset is not None:  # type: ignore[attr-defined]
+            j = end - first_line
+            if 0 <= j < n and shifted[j]:
+                node.end_col_offset += width  # type: ignore[attr-defined]
 
 
 def _source_error_finding(source: Source | None, path: str, err: SourceError, config: Config, catalog: Catalog) -> Finding:
@@ -619,6 +695,26 @@ def lint_source(
     errors: list[SourceError] = []
     if tree is None:
         tree, errors = parse_module(source)
+    py2 = _python2(source, errors) if errors else None
+    if py2 is not None:
+        # One note for the file, not a finding per cell, and no analysis of
+        # the cells that happen to parse (the program is not all there).
+        if not config.is_enabled(UNANALYSABLE, source.path) or Severity.INFO < config.min_severity:
+            return findings
+        first = errors[0]
+        finding = Finding(
+            code=UNANALYSABLE,
+            message=f"Python 2 source, not analysed ({py2}); mllint reads Python 3: port it (e.g. with 2to3) "
+            "or exclude the file.",
+            path=source.path,
+            line=first.line,
+            col=first.col,
+            end_line=first.line,
+            end_col=first.col,
+            severity=Severity.INFO,
+            source_line=source.line_text(first.line),
+        )
+        return [_to_cell(source, finding) if source.cells else finding]
     for err in errors:
         if config.is_enabled(UNANALYSABLE, source.path):
             findings.append(_source_error_finding(source, source.path, err, config, catalog))
@@ -630,6 +726,8 @@ def lint_source(
         else:
             run_rules(ctx, rule_classes)
             findings.extend(ctx.findings)
+    if source.cells and any(c.dedent for c in source.cells):
+        findings = _drop_fixes_in_dedented_cells(source, findings)
     if apply_noqa:
         findings = apply_suppressions(source, findings)
     findings = [f for f in findings if f.severity >= config.min_severity]
@@ -637,6 +735,21 @@ def lint_source(
         findings = [_to_cell(source, f) for f in findings]
     findings.sort(key=Finding.sort_key)
     return findings
+
+
+def _drop_fixes_in_dedented_cells(source: Source, findings: list[Finding]) -> list[Finding]:
+    """No fix in a cell analysed without its common indentation: the cell as
+    written does not parse on its own, so an edit to it cannot be checked
+    (and one adding a line would have to guess its indentation)."""
+    out = []
+    for f in findings:
+        if f.fix is not None:
+            loc = source.locate(f.line)
+            span = source.cell_span(loc[0]) if loc is not None else None
+            if span is not None and span.dedent:
+                f = f.with_(fix=None)
+        out.append(f)
+    return out
 
 
 def apply_suppressions(source: Source, findings: list[Finding]) -> list[Finding]:

@@ -340,10 +340,15 @@ _KEY_ARGS = ("on", "left_on", "right_on", "left_index", "right_index")
 
 @register
 class ImplicitMerge(Rule):
+    """ML407: a merge without join keys joins on every column name the two
+    frames share. A merge with keys but no `how=` (the documented inner
+    join) and `DataFrame.join` (always on the index, or `on=`) are not
+    reported."""
+
     codes = ("ML407",)
     scope = "statement"
     nodes = (ast.Call,)
-    call_names = frozenset({"merge", "join"})  # `pandas.merge` and the `.merge`/`.join` methods
+    call_names = frozenset({"merge"})  # `pandas.merge` and the `.merge` method
 
     def visit(self, node: ast.Call) -> None:  # type: ignore[override]
         sem = self.ctx.semantic
@@ -352,28 +357,22 @@ class ImplicitMerge(Rule):
         if has_star_kwargs(node):
             return
         if q == "pandas.merge":
-            kind = "merge"
-            positional_how = len(node.args) >= 3
-        elif isinstance(func, ast.Attribute) and func.attr in ("merge", "join") and (q is None or "()" in q):
+            positional_on = len(node.args) >= 4  # merge(left, right, how, on)
+        elif isinstance(func, ast.Attribute) and func.attr == "merge" and (q is None or "()" in q):
             if infer_type(sem, func.value) not in PANDAS_TAGS:
                 return
-            kind = func.attr
-            positional_how = len(node.args) >= 2
+            positional_on = len(node.args) >= 3  # left.merge(right, how, on)
         else:
             return
-        missing = []
-        if kind == "merge" and not any(keyword(node, k) is not None for k in _KEY_ARGS):
-            missing.append("`on=`")
-        if keyword(node, "how") is None and not positional_how:
-            missing.append("`how=`")
-        if not missing:
+        if positional_on or any(keyword(node, k) is not None for k in _KEY_ARGS):
             return
+        how = "" if keyword(node, "how") is not None or len(node.args) >= (3 if q == "pandas.merge" else 2) else " (and `how=`)"
         self.report(
             "ML407",
             node,
-            f"`{self.ctx.segment(func)}(...)` without {' and '.join(missing)} joins on whatever columns/index "
-            f"happen to match, with the default join type; state the keys and `how=` (and `validate=` for the "
-            f"expected cardinality).",
+            f"`{self.ctx.segment(func)}(...)` has no join keys, so it joins on every column name the two frames "
+            f"happen to share, and a column added to either frame later changes the join silently; state the keys "
+            f"with `on=` (or `left_on=`/`right_on=`){how}, and `validate=` for the expected cardinality.",
         )
 
 
@@ -428,7 +427,9 @@ class EmptyColumnMisinit(Rule):
     def __init__(self, ctx):
         super().__init__(ctx)
         self.inits: list[tuple[str, str, ast.AST, str]] = []
-        self.row_writes: dict[tuple[str, str], list[int]] = {}
+        # (frame, column) -> (line, kind) of each row-by-row write: "flag" (a
+        # constant number or bool), "count" (an increment of the same cell), "fill"
+        self.row_writes: dict[tuple[str, str], list[tuple[int, str]]] = {}
 
     def visit(self, node: ast.Assign) -> None:  # type: ignore[override]
         sem = self.ctx.semantic
@@ -450,13 +451,17 @@ class EmptyColumnMisinit(Rule):
                 if isinstance(sl, ast.Tuple) and len(sl.elts) == 2:
                     col = sl.elts[1]
                     if isinstance(col, ast.Constant) and isinstance(col.value, str):
-                        self.row_writes.setdefault((base.value.id, col.value), []).append(node.lineno)
+                        frame = base.value.id
+                        kind = _row_write_kind(node.value, frame, col.value)
+                        self.row_writes.setdefault((frame, col.value), []).append((node.lineno, kind))
 
     def finish(self) -> None:
         for frame, col, target, val in self.inits:
-            lines = self.row_writes.get((frame, col), [])
-            if not any(line > target.lineno for line in lines):  # type: ignore[attr-defined]
+            writes = [kind for line, kind in self.row_writes.get((frame, col), []) if line > target.lineno]  # type: ignore[attr-defined]
+            if not writes:
                 continue
+            if val != "''" and all(kind in ("flag", "count") for kind in writes):
+                continue  # a flag set or a counter incremented: 0 is the intended default
             self.report(
                 "ML409",
                 target,
@@ -464,6 +469,40 @@ class EmptyColumnMisinit(Rule):
                 f"never filled keep {val}, indistinguishable from a real value; initialise it with `np.nan` "
                 f"(or `pd.NA`).",
             )
+
+
+def _row_write_kind(value: ast.AST, frame: str, col: str) -> str:
+    """`df.at[i, "c"] = 1` / `True` -> "flag"; `df.at[i, "c"] = df.at[i, "c"] + 1`
+    -> "count"; anything else -> "fill"."""
+    if isinstance(value, ast.Constant) and type(value.value) in (int, float, bool):
+        return "flag"
+    if isinstance(value, ast.UnaryOp) and isinstance(value.operand, ast.Constant) and type(value.operand.value) in (int, float):
+        return "flag"  # -1
+    if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Add, ast.Sub)):
+        if _reads_cell(value.left, frame, col) or _reads_cell(value.right, frame, col):
+            return "count"
+    return "fill"
+
+
+def _reads_cell(node: ast.AST, frame: str, col: str) -> bool:
+    """`df.loc[i, "c"]`, `df.at[i, "c"]`, `df["c"][i]`, `df["c"].iloc[i]`."""
+    if not isinstance(node, ast.Subscript):
+        return False
+    base, sl = node.value, node.slice
+    if isinstance(base, ast.Attribute) and isinstance(base.value, ast.Name) and base.value.id == frame:
+        if isinstance(sl, ast.Tuple) and len(sl.elts) == 2:
+            c = sl.elts[1]
+            return isinstance(c, ast.Constant) and c.value == col
+        return False
+    if isinstance(base, ast.Attribute):
+        base = base.value  # df["c"].iloc[i]
+    return (
+        isinstance(base, ast.Subscript)
+        and isinstance(base.value, ast.Name)
+        and base.value.id == frame
+        and isinstance(base.slice, ast.Constant)
+        and base.slice.value == col
+    )
 
 
 # --- ML410 -------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from mllint.analysis.semantic import dotted_name as _dotted
 from mllint.analysis.semantic import kwarg_value as _kw  # shared helpers
@@ -22,6 +23,34 @@ CV_FUNCS = frozenset(
     }
 )
 SPLITTERS = frozenset({"sklearn.model_selection.train_test_split"})
+# Estimators that are not a model making decisions about people: fitted
+# preprocessing (scalers, encoders, imputers, vectorisers, feature selection)
+# and unsupervised methods (clustering, decompositions). By module, and by the
+# look of the class name for other libraries (category_encoders, ...).
+NOT_A_MODEL_MODULES = (
+    "sklearn.preprocessing.", "sklearn.impute.", "sklearn.feature_extraction.", "sklearn.feature_selection.",
+    "sklearn.decomposition.", "sklearn.cluster.", "sklearn.mixture.", "sklearn.manifold.",
+    "category_encoders.", "feature_engine.",
+)  # fmt: skip
+_NOT_A_MODEL_NAME = re.compile(
+    r"(Scaler|Encoder|Imputer|Transformer|Vectorizer|Binarizer|Discretizer|Normalizer|Selector|KMeans|PCA)$"
+)
+# A protected name inside a longer column that is about something else: the
+# age of a house or an account, a race in a sports table.
+_OTHER_SUBJECT = {
+    "age": frozenset(
+        {
+            "house", "housing", "home", "building", "property", "vehicle", "car", "auto", "account", "loan",
+            "policy", "contract", "credit", "machine", "equipment", "asset", "tree", "battery", "product",
+            "item", "device", "company", "firm", "business", "store", "subscription", "membership", "file",
+            "record", "data", "model", "roof", "mortgage", "debt", "card", "line", "plan",
+        }
+    ),
+    "race": frozenset(
+        {"id", "name", "date", "time", "year", "distance", "number", "no", "track", "course", "length", "laps",
+         "round", "result", "results", "type", "class", "grade", "prize", "winner", "km", "miles"}
+    ),
+}  # fmt: skip
 
 
 def _norm(name: str) -> str:
@@ -188,11 +217,18 @@ class ProtectedAttributeFeature(Rule):
             self.fairness = True
             return
         X: ast.AST | None = None
+        estimator: ast.AST | None = None
+        # A model that decides about people is fitted with a target: `fit(X,
+        # y)`. A scaler, encoder or clustering fitted on X alone is not one.
         if isinstance(node.func, ast.Attribute) and node.func.attr == "fit":
-            X = node.args[0] if node.args else _kw(node, "X")
+            if len(node.args) >= 2 or _kw(node, "y") is not None:
+                X = node.args[0] if node.args else _kw(node, "X")
+                estimator = node.func.value
         elif q in CV_FUNCS:
-            X = node.args[1] if len(node.args) >= 2 else _kw(node, "X")
-        if X is None or not self.protected:
+            if len(node.args) >= 3 or _kw(node, "y") is not None:
+                X = node.args[1] if len(node.args) >= 2 else _kw(node, "X")
+                estimator = node.args[0] if node.args else _kw(node, "estimator")
+        if X is None or not self.protected or self._not_a_model(estimator):
             return
         cols = self.cols_of(X)
         if not cols:
@@ -202,9 +238,30 @@ class ProtectedAttributeFeature(Rule):
             line = self.columns[X.id][1] if isinstance(X, ast.Name) and X.id in self.columns else node.lineno
             self.candidates.append((node, X, hits, line))
 
+    def _not_a_model(self, estimator: ast.AST | None) -> bool:
+        """Preprocessing or an unsupervised method, by the class it was built
+        from (`StandardScaler().fit`, `enc = OneHotEncoder(); enc.fit`)."""
+        sem = self.ctx.semantic
+        q = None
+        if isinstance(estimator, ast.Call):
+            q = sem.call_qualname(estimator)
+        elif isinstance(estimator, ast.Name):
+            b = sem.lookup(estimator.id)
+            q = b.qualname if b is not None and b.kind == "assign" else None
+        if not q:
+            return False
+        return q.startswith(NOT_A_MODEL_MODULES) or bool(_NOT_A_MODEL_NAME.search(q))
+
     def _protected(self, column: str) -> bool:
         c = _norm(column)
-        return any(c == p or c.startswith(p + "_") or c.endswith("_" + p) for p in self.protected)
+        for p in self.protected:
+            if c == p:
+                return True
+            if c.startswith(p + "_") or c.endswith("_" + p):
+                if _OTHER_SUBJECT.get(p, frozenset()).intersection(c.split("_")):
+                    continue  # `housing_median_age`, `race_id`: not a person's attribute
+                return True
+        return False
 
     def finish(self) -> None:
         if self.fairness:

@@ -67,6 +67,7 @@ class ImplicitHyperparameters(Rule):
             and not has_star_kwargs(node)
             and len(node.args) < 4
             and keyword(node, "epochs") is None
+            and keyword(node, "nb_epoch") is None  # Keras 1's name for it
             and infer_type(sem, func.value) == "keras_model"
         ):
             self.report(

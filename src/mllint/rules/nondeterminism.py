@@ -20,7 +20,7 @@ from mllint.analysis.randomness import (
     looks_like_determinism_helper,
     looks_like_seed_helper,
 )
-from mllint.analysis.semantic import has_star_kwargs, is_false, is_none, is_true, keyword
+from mllint.analysis.semantic import has_star_kwargs, is_false, is_none, is_true, keyword, kwarg_value
 from mllint.analysis.training_facts import TrainingFacts, dotted
 from mllint.rules.base import Rule, register
 from mllint.rules.call_helpers import (
@@ -45,11 +45,30 @@ _BOTH_DET = frozenset({_TORCH_DET, _TF_DET})
 # TrainingFacts make a training loop. The rest is in `wants_call`.
 _KERAS_TRAINING_METHODS = frozenset({"compile", "fit", "apply_gradients"})
 _TRAINING_LOOP_METHODS = frozenset({"backward", "manual_backward", "step"})
+# Calls that show the program can put PyTorch work on a GPU (`_gpu_call`).
+_GPU_METHODS = frozenset({"cuda", "to"})
+_GPU_CALLS = frozenset({"device", "DataParallel", "DistributedDataParallel", "Accelerator"})
+_TORCH_CUDA_NOT_GPU = frozenset({"manual_seed", "manual_seed_all", "seed", "seed_all"})
+_GPU_KEYWORDS = frozenset({"device", "accelerator", "gpus", "device_map", "pin_memory", "use_gpu", "device_type"})
+_HIDE_GPU_CALLS = frozenset({"set_visible_devices"})
+# `torch.cuda` functions a program that uses the GPU calls (by last name, for
+# the call filter; any `torch.cuda.*` call but the seeding ones counts).
+_TORCH_CUDA_CALLS = frozenset(
+    {
+        "is_available", "device_count", "set_device", "empty_cache", "synchronize", "get_device_name",
+        "current_device", "memory_allocated", "max_memory_allocated", "reset_peak_memory_stats",
+    }
+)  # fmt: skip
 NONDETERMINISTIC_TRAINING_NAMES = (
     last_names(DETERMINISM_QUALNAMES)
     | last_names(("lightning.pytorch.Trainer",))
     | _KERAS_TRAINING_METHODS
     | _TRAINING_LOOP_METHODS
+    | _GPU_METHODS
+    | _GPU_CALLS
+    | _HIDE_GPU_CALLS
+    | _TORCH_CUDA_CALLS
+    | frozenset({"autocast", "GradScaler"})
 )
 
 
@@ -71,7 +90,13 @@ class NondeterministicTraining(Rule):
     #   the facts it reads do not depend on what this rule observes;
     # * `record_plain_call` and the helper heuristics: as in
     #   UnseededRandomness (`wants_call`), with the determinism-helper one.
+    # * the GPU evidence (`_gpu_call`): `.cuda()`, `.to(...)`, `torch.device`,
+    #   the usual `torch.cuda.*` functions, `autocast`/`GradScaler`,
+    #   `DataParallel`, `Accelerator`, `set_visible_devices` by name, and any
+    #   call passing `device=`, `device_type=`, `accelerator=`, `gpus=`,
+    #   `device_map=`, `pin_memory=` or `use_gpu=` (Ray).
     call_names = NONDETERMINISTIC_TRAINING_NAMES
+    call_keywords = _GPU_KEYWORDS
 
     def __init__(self, ctx):
         super().__init__(ctx)
@@ -83,6 +108,11 @@ class NondeterministicTraining(Rule):
         self.trainers: list[ast.Call] = []
         self.tf_training: ast.Call | None = None
         self.compiled: set[str] = set()
+        # PyTorch work can run on a GPU (ML103 is about GPU kernels: a
+        # CPU-only loop has none to make deterministic); the GPUs are hidden
+        # (`CUDA_VISIBLE_DEVICES=""`, `tf.config.set_visible_devices([], "GPU")`).
+        self.torch_gpu = False
+        self.gpus_hidden: int | None = None  # the first line hiding them
         names = module_names(ctx)
         helpers = helper_filter(ctx)
         if helpers is None:
@@ -107,9 +137,13 @@ class NondeterministicTraining(Rule):
 
     def _assign(self, node: ast.Assign, func) -> None:
         sem = self.ctx.semantic
+        if not self.torch_gpu and _names_cuda(node.value):
+            self.torch_gpu = True  # device = "cuda" / "cuda" if ... else "cpu"
         for target in node.targets:
             if isinstance(target, ast.Attribute):
                 q = sem.qualname(target)
+                if q and q.startswith("torch.backends.cudnn."):
+                    self.torch_gpu = True  # cuDNN is the GPU library
                 if q == "torch.backends.cudnn.deterministic" and is_true(node.value):
                     self.effects.add(func, node.lineno, {_TORCH_DET})
                 elif q == "torch.backends.cudnn.benchmark" and is_true(node.value):
@@ -120,11 +154,19 @@ class NondeterministicTraining(Rule):
                     value = node.value
                     if isinstance(value, ast.Constant) and str(value.value).lower() in ("1", "true"):
                         self.effects.add(func, node.lineno, {_TF_DET})
+                elif isinstance(key, ast.Constant) and key.value == "CUDA_VISIBLE_DEVICES":
+                    value = node.value
+                    if isinstance(value, ast.Constant) and str(value.value).strip() in ("", "-1"):
+                        self._hide(node)
 
     def _call(self, node: ast.Call, func) -> None:
         ctx = self.ctx
         sem = ctx.semantic
         q = self.qualname(node)
+        if not self.torch_gpu and self._gpu_call(node, q):
+            self.torch_gpu = True
+        if q == "tensorflow.config.set_visible_devices" and _hides_gpus(node):
+            self._hide(node)
         if enables_torch_determinism(q, node):
             self.effects.add(func, node.lineno, {_TORCH_DET})
         if enables_tf_determinism(q):
@@ -133,7 +175,7 @@ class NondeterministicTraining(Rule):
             kw = keyword(node, "deterministic")
             if has_star_kwargs(node) or (kw is not None and not is_false(kw.value) and not is_none(kw.value)):
                 self.effects.add(func, node.lineno, {_TORCH_DET})
-            else:
+            elif not _cpu_trainer(node):
                 self.trainers.append(node)
             return
         if record_plain_call(ctx, self.effects, func, node):
@@ -155,6 +197,46 @@ class NondeterministicTraining(Rule):
             ):
                 self.tf_training = node
 
+    def _hide(self, node: ast.AST) -> None:
+        if self.gpus_hidden is None or node.lineno < self.gpus_hidden:
+            self.gpus_hidden = node.lineno
+
+    def _gpu_call(self, node: ast.Call, q: str | None) -> bool:
+        """Whether this call shows PyTorch work can go to a GPU: `.cuda()`,
+        `.to(device)` / `.to("cuda")`, `torch.device(...)` other than the
+        CPU, `torch.cuda.is_available()` and the like, `DataParallel`,
+        Hugging Face `Accelerator()`, and `device=` / `device_map=` naming a
+        device that is not the CPU, `accelerator=` / `gpus=`, `pin_memory=True`,
+        Ray's `use_gpu=True`."""
+        func = node.func
+        attr = func.attr if isinstance(func, ast.Attribute) else None
+        if attr == "cuda":
+            return q != "torch.cuda"
+        if attr == "to":
+            return bool(node.args) and _device_value(node.args[0])
+        if q:
+            if q.startswith("torch.cuda.") and q.rpartition(".")[2] not in _TORCH_CUDA_NOT_GPU:
+                return True
+            if q == "torch.device":
+                return not node.args or _device_value(node.args[0])
+            if q in ("torch.autocast", "torch.amp.autocast", "torch.amp.GradScaler") and node.args:
+                return _device_value(node.args[0])  # torch.autocast("cuda")
+            last = q.rpartition(".")[2]
+            if last in ("DataParallel", "DistributedDataParallel", "Accelerator") and q.startswith(
+                ("torch.", "accelerate.")
+            ):
+                return True
+        for kw in node.keywords:
+            if kw.arg in ("device", "device_map", "device_type"):
+                if _device_value(kw.value):
+                    return True
+            elif kw.arg in ("accelerator", "gpus"):
+                if not (is_none(kw.value) or _is_cpu(kw.value) or (isinstance(kw.value, ast.Constant) and kw.value.value == 0)):
+                    return True
+            elif kw.arg in ("pin_memory", "use_gpu") and is_true(kw.value):
+                return True
+        return False
+
     def _opaque_helper(self, q: str | None, name: str) -> bool:
         """A helper we cannot see into that may set determinism (a seeding or
         determinism helper imported from the project)."""
@@ -168,7 +250,15 @@ class NondeterministicTraining(Rule):
         sem = self.ctx.semantic
         torch_module = any(sem.imports_module(m) for m in ("torch", "lightning", "pytorch_lightning"))
         loops = self.facts.innermost_training_loops() if torch_module and self.facts is not None else []
-        torch_training = bool(loops or self.trainers)
+        if self.gpus_hidden is not None:
+            # Every kernel runs on the CPU, if the GPUs were hidden before
+            # the first training (later, the framework already holds them).
+            first = [n.lineno for n in (*(lf.node for lf in loops), *self.trainers, self.tf_training) if n is not None]
+            if not first or self.gpus_hidden < min(first):
+                return
+        # A PyTorch loop runs on the CPU unless something moves work to a GPU
+        # (a Lightning Trainer picks one by itself unless told `accelerator="cpu"`).
+        torch_training = bool((loops and self.torch_gpu) or self.trainers)
         if not (torch_training or self.tf_training is not None):
             return
         self.effects.resolve(lambda name, _local: _BOTH_DET if self._opaque_helper(None, name) else frozenset())
@@ -188,6 +278,8 @@ class NondeterministicTraining(Rule):
         if torch_training and _TORCH_DET not in enabled:
             first_loop = min((lf.node for lf in loops), key=lambda n: (n.lineno, n.col_offset), default=None)
             first_trainer = self.trainers[0] if self.trainers else None
+            if not self.torch_gpu:
+                first_loop = None
             if first_loop is not None and (first_trainer is None or first_loop.lineno <= first_trainer.lineno):
                 backward = min(
                     (lf.backward[0] for lf in loops if lf.node is first_loop), key=lambda c: c.lineno
@@ -217,6 +309,60 @@ class NondeterministicTraining(Rule):
                 "seeded run is not repeatable; call it at start-up (with "
                 "`tf.keras.utils.set_random_seed(...)`).",
             )
+
+
+def _is_cpu(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.lower().startswith("cpu")
+
+
+def _is_cuda_text(value: object) -> bool:
+    return isinstance(value, str) and value.lower().startswith(("cuda", "gpu", "/gpu", "/device:gpu"))
+
+
+def _names_cuda(node: ast.AST) -> bool:
+    """`"cuda"`, `"cuda:0"`, or a conditional one of whose branches is."""
+    if isinstance(node, ast.Constant):
+        return _is_cuda_text(node.value)
+    if isinstance(node, ast.IfExp):
+        return _names_cuda(node.body) or _names_cuda(node.orelse)
+    return False
+
+
+def _device_value(node: ast.AST) -> bool:
+    """A device argument that may be a GPU: a CUDA literal, a conditional
+    naming one, `torch.device(...)`, or a variable / attribute whose name
+    says it holds a device (`device`, `args.device`, `self.dev`) -- code
+    written to pick the device at run time. Dtypes and `"cpu"` are not."""
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value >= 0  # a GPU index (`device=0`)
+    if isinstance(node, (ast.Constant, ast.IfExp)):
+        return _names_cuda(node)
+    name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+    if name is not None:
+        low = name.lower()
+        return "device" in low or low in ("dev", "gpu", "cuda") or low.endswith("_dev")
+    if isinstance(node, ast.Call):
+        func = node.func
+        callee = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        return callee == "device" and (not node.args or _device_value(node.args[0]))
+    return False
+
+
+def _cpu_trainer(node: ast.Call) -> bool:
+    """A Lightning `Trainer(accelerator="cpu")` (or `gpus=0`): no GPU kernels."""
+    acc = kwarg_value(node, "accelerator")
+    if acc is not None:
+        return _is_cpu(acc)
+    gpus = kwarg_value(node, "gpus")
+    return isinstance(gpus, ast.Constant) and gpus.value in (0, None) and keyword(node, "devices") is None
+
+
+def _hides_gpus(node: ast.Call) -> bool:
+    """`tf.config.set_visible_devices([], "GPU")`."""
+    if not node.args or not isinstance(node.args[0], (ast.List, ast.Tuple)) or node.args[0].elts:
+        return False
+    kind = node.args[1] if len(node.args) > 1 else kwarg_value(node, "device_type")
+    return isinstance(kind, ast.Constant) and str(kind.value).upper() == "GPU"
 
 
 def _loop_header(ctx, loop: ast.AST) -> tuple[int, int, int, int]:

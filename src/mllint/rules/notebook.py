@@ -395,12 +395,53 @@ class UnpinnedNotebookInstall(Rule):
 
 # --- ML109 ---------------------------------------------------------------------
 
-def _has_code(span: CellSpan) -> bool:
+def _has_text(span: CellSpan) -> bool:
     for line in span.source.splitlines():
         s = line.strip()
         if s and not s.startswith("#"):
             return True
     return False
+
+
+def _is_inert(stmt: ast.stmt) -> bool:
+    """A statement that changes no state: a bare string (a cell holding
+    only a docstring or quoted-out code), `...`, `pass`."""
+    if isinstance(stmt, ast.Pass):
+        return True
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and (
+        isinstance(stmt.value.value, str) or stmt.value.value is Ellipsis
+    )
+
+
+def _code_cells(ctx) -> set[int]:
+    """The cells (by index) that hold code whose running or not matters:
+    a statement that is not a bare string, `...` or `pass`, an IPython
+    command, or text that does not parse (kept to be safe). Cells of only
+    comments (commented-out code too), blank lines or a string do not."""
+    source = ctx.source
+    with_statements: set[int] = set()
+    for stmt in ctx.tree.body:
+        if not _is_inert(stmt):
+            loc = source.locate(stmt.lineno)
+            if loc is not None:
+                with_statements.add(loc[0])
+    out: set[int] = set()
+    for span in source.cells:
+        if span.index in with_statements or span.magics or span.masked:
+            out.add(span.index)
+        elif _has_text(span) and not _only_inert(span):
+            out.add(span.index)
+    return out
+
+
+def _only_inert(span: CellSpan) -> bool:
+    """A cell with no statement in the analysed module: parsed alone, is it
+    only strings / `...` / `pass` (rather than a cell that does not parse)?"""
+    try:
+        tree = ast.parse(span.source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return all(_is_inert(stmt) for stmt in tree.body)
 
 
 def _first_code_line(span: CellSpan) -> tuple[int, int, int]:
@@ -431,8 +472,9 @@ class OutOfOrderNotebook(Rule):
         max_count: int | None = None
         max_cell: CellSpan | None = None
         unexecuted: CellSpan | None = None
+        code_cells = _code_cells(self.ctx)
         for span in self.ctx.source.cells:
-            if not _has_code(span):
+            if span.index not in code_cells:
                 continue
             count = span.execution_count
             if count is None:

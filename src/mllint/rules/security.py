@@ -40,6 +40,30 @@ KERAS_LOADERS = frozenset(
 )
 # Last names of everything ML601 matches (`numpy.load`, `pickle.Unpickler().load`: "load").
 DESERIALIZER_NAMES = frozenset(q.rpartition(".")[2] for q in (*PICKLE_LOADERS, *KERAS_LOADERS)) | {"load"}
+# Writers of the files those loaders read: (argument position, keyword) of the
+# file or path. A load of a path the same module wrote before is its own
+# artifact, not untrusted input.
+PICKLE_WRITERS = {
+    "pickle.dump": (1, "file"),
+    "_pickle.dump": (1, "file"),
+    "cPickle.dump": (1, "file"),
+    "dill.dump": (1, "file"),
+    "cloudpickle.dump": (1, "file"),
+    "joblib.dump": (1, "filename"),
+    "sklearn.externals.joblib.dump": (1, "filename"),
+    "numpy.save": (0, "file"),
+}
+# Method writers: `df.to_pickle(path)`, `model.save(path)` (Keras).
+_METHOD_WRITERS = {"to_pickle": (0, "path"), "save": (0, "filepath")}
+# Calls that fetch a file from elsewhere to a path: a load of it stays untrusted.
+_DOWNLOADERS = {"urllib.request.urlretrieve": (1, "filename"), "wget.download": (1, "out")}
+_OPENERS = frozenset({"open", "io.open", "gzip.open", "bz2.open", "lzma.open", "codecs.open"})
+_PATH_JOINS = frozenset({"os.path.join", "posixpath.join", "pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath"})
+ML601_CALL_NAMES = (
+    DESERIALIZER_NAMES
+    | frozenset(q.rpartition(".")[2] for q in (*PICKLE_WRITERS, *_DOWNLOADERS))
+    | frozenset(_METHOD_WRITERS)
+)
 # Per-request sources of bytes (attribute names on a request object).
 REQUEST_ATTRS = frozenset({"files", "data", "body", "get_data", "stream", "form", "json", "get_json", "FILES", "POST", "content", "read", "file"})
 NOT_REQUEST_PARAMS = frozenset({"self", "cls", "background_tasks", "context", "ctx"})
@@ -90,15 +114,20 @@ def _request_tainted(sm: ServingModel, info: FuncInfo, sem) -> set[str]:
 class UnsafeDeserialization(Rule):
     codes = ("ML601",)
     nodes = (ast.Call,)
-    call_names = DESERIALIZER_NAMES
+    # The loaders, and the writers and downloaders of the paths they read.
+    call_names = ML601_CALL_NAMES
 
     def __init__(self, ctx):
         super().__init__(ctx)
         self._taint: dict[int, set[str]] = {}
+        self.written: list[tuple[str, ...]] = []  # path keys this module wrote (dumps, saves), in order
+        self.downloaded: list[tuple[str, ...]] = []  # path keys it downloaded to
 
     def visit(self, node: ast.Call) -> None:  # type: ignore[override]
         sem = self.ctx.semantic
         q = sem.call_qualname(node)
+        if self._writer(node, q):
+            return
         if q is None:
             return
         what: str | None = PICKLE_LOADERS.get(q)
@@ -129,6 +158,8 @@ class UnsafeDeserialization(Rule):
                 severity=Severity.CRITICAL,
             )
             return
+        if self._self_written(node, q, what):
+            return  # the module's own artifact, written above
         self.report(
             "ML601",
             node,
@@ -137,6 +168,46 @@ class UnsafeDeserialization(Rule):
             + ": whoever can replace it (a shared bucket, a downloaded checkpoint, a cache) owns the process. "
             "Load only artifacts you produced and verify their hash, or use a safe format (skops, ONNX, safetensors).",
         )
+
+    def _writer(self, node: ast.Call, q: str | None) -> bool:
+        """Record the path a dump / save / download writes; True if it is one."""
+        spec = PICKLE_WRITERS.get(q or "")
+        into = self.written
+        if spec is None and q in _DOWNLOADERS:
+            spec, into = _DOWNLOADERS[q], self.downloaded
+        if spec is None and isinstance(node.func, ast.Attribute) and node.func.attr in _METHOD_WRITERS:
+            if q is None or "()" in q:  # a method of an object, not `pickle.save`-like module function
+                spec = _METHOD_WRITERS[node.func.attr]
+        if spec is None:
+            return False
+        pos, name = spec
+        arg = node.args[pos] if len(node.args) > pos else _kw(node, name)
+        if arg is not None:
+            key = _path_key(self.ctx.semantic, _file_path(self.ctx.semantic, arg), 0)
+            if key:
+                into.append(key)
+        return True
+
+    def _self_written(self, node: ast.Call, q: str, what: str) -> bool:
+        """Does this load read a path this module wrote earlier (and did not
+        download)? `pickle.load(f)` with `f = open(path, "rb")`,
+        `joblib.load(path)`, `pickle.Unpickler(f).load()`, ..."""
+        if not self.written or what == "shelve.open" or what.endswith(("loads", "decode")):
+            return False
+        sem = self.ctx.semantic
+        if what.endswith("Unpickler"):
+            inner = node.func.value if isinstance(node.func, ast.Attribute) else None  # Unpickler(f).load()
+            arg = inner.args[0] if isinstance(inner, ast.Call) and inner.args else None
+        else:
+            arg = node.args[0] if node.args else (node.keywords[0].value if node.keywords and node.keywords[0].arg else None)
+        if arg is None:
+            return False
+        key = _path_key(sem, _file_path(sem, arg), 0)
+        if not key:
+            return False
+        if any(_same_file(key, k) for k in self.downloaded):
+            return False
+        return any(_same_file(key, k) for k in self.written)
 
     def _request_source(self, node: ast.Call) -> tuple[str, str] | None:
         func_node = self.ctx.enclosing(*FUNC_TYPES)
@@ -160,6 +231,88 @@ class UnsafeDeserialization(Rule):
             if hit:
                 return h.label, min(hit)
         return None
+
+
+def _file_path(sem, node: ast.AST, depth: int = 0) -> ast.AST:
+    """The path behind a file argument: `open(path, "rb")`, `path.open("rb")`
+    (pathlib), a name bound to one (`with open(path) as f`, `f =
+    open(path)`); else the argument itself (a path given directly)."""
+    if depth > 3:
+        return node
+    if isinstance(node, ast.Name):
+        b = sem.lookup(node.id)
+        if b is not None and b.kind == "with" and isinstance(b.node, (ast.With, ast.AsyncWith)):
+            for item in b.node.items:
+                v = item.optional_vars
+                if isinstance(v, ast.Name) and v.id == node.id:
+                    return _file_path(sem, item.context_expr, depth + 1)
+        if b is not None and b.kind == "assign" and isinstance(b.value, ast.Call):
+            inner = _file_path(sem, b.value, depth + 1)
+            return inner if inner is not b.value else node
+        return node
+    if isinstance(node, ast.Call):
+        q = sem.call_qualname(node) or ""
+        if q in _OPENERS:
+            return node.args[0] if node.args else (_kw(node, "file") or node)
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "open" and not q.startswith(("gzip.", "bz2.", "lzma.")):
+            first = node.args[0] if node.args else None
+            if first is None or _is_mode(first):
+                return func.value  # Path(p).open("rb"): the receiver is the path
+            return first  # fs.open(path, "rb")
+    return node
+
+
+def _is_mode(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and 0 < len(node.value) <= 3
+        and set(node.value) <= set("rwxabt+")
+    )
+
+
+def _path_key(sem, node: ast.AST, depth: int) -> tuple[str, ...]:
+    """A path as components: literals split at `/`, anything unknown as
+    `<its source>` (the same expression written twice still matches)."""
+    if depth > 4:
+        return (f"<{ast.unparse(node)}>",)
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return tuple(p for p in node.value.replace("\\", "/").split("/") if p not in ("", "."))
+    if isinstance(node, ast.Name):
+        b = sem.lookup(node.id)
+        if b is not None and b.kind == "assign" and b.value is not None and b.value is not node:
+            return _path_key(sem, b.value, depth + 1)
+    elif isinstance(node, ast.Call):
+        q = sem.call_qualname(node) or ""
+        if q in _PATH_JOINS and node.args and not node.keywords:
+            parts: tuple[str, ...] = ()
+            for a in node.args:
+                parts += _path_key(sem, a, depth + 1)
+            return parts
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):  # Path(...) / "name"
+        return _path_key(sem, node.left, depth + 1) + _path_key(sem, node.right, depth + 1)
+    return (f"<{ast.unparse(node)}>",)
+
+
+def _literal_tail(key: tuple[str, ...]) -> tuple[str, ...]:
+    i = len(key)
+    while i > 0 and not key[i - 1].startswith("<"):
+        i -= 1
+    return key[i:]
+
+
+def _same_file(load: tuple[str, ...], written: tuple[str, ...]) -> bool:
+    """The same path, or the same file name under the same trailing
+    directories (`pkl_objects/clf.pkl` after writing
+    `app/pkl_objects/clf.pkl` and changing directory, or joined to a base
+    directory held in a variable)."""
+    if load == written:
+        return True
+    tail = _literal_tail(load)
+    if not tail:
+        return False
+    return _literal_tail(written)[-len(tail):] == tail
 
 
 # --- ML602 -------------------------------------------------------------------

@@ -17,6 +17,8 @@ from mllint.analysis.randomness import (
     ALL_FRAMEWORKS,
     DATALOADERS,
     DIRECT_SEEDERS,
+    KERAS_LABEL,
+    KERAS_SEED_CALL,
     KERAS_WEIGHTED_LAYERS,
     LABEL,
     NUMPY,
@@ -65,6 +67,8 @@ _SEED_ALTERNATIVE = {
     TENSORFLOW: " (or `keras.utils.set_random_seed({seed})`, which seeds Python, NumPy and TensorFlow)",
 }
 
+_KERAS_ALTERNATIVE = " (before Keras 2.7: `np.random.seed({seed})` and `tf.random.set_seed({seed})`)"
+
 
 @dataclass
 class _DrawSite:
@@ -73,14 +77,22 @@ class _DrawSite:
     call: ast.Call
     in_function: bool
     pandas: bool = False
+    seeds: frozenset[str] = frozenset()  # the frameworks whose seeding seeds it
 
     @property
     def initialises_weights(self) -> bool:
         return "weights" in self.verb
 
 
-# Calls that show a module trains (so freshly initialised weights matter).
+# Calls that show a module trains (so freshly initialised weights matter):
+# these methods, and scikit-learn's cross-validation functions, which fit the
+# estimator they are given (a Keras model wrapped by `KerasClassifier`).
 _TRAINING_CALLS = frozenset({"backward", "manual_backward", "fit", "fit_generator", "train_on_batch", "train"})
+_TRAINING_FUNCTIONS = frozenset(
+    f"sklearn.{module}.{name}"
+    for module in ("model_selection", "cross_validation")  # the second before scikit-learn 0.20
+    for name in ("cross_val_score", "cross_validate", "cross_val_predict", "learning_curve", "validation_curve")
+)
 
 # ML101/ML104's call filter, from the tables `visit` consults: what seeds
 # (`seeded_frameworks`), draws (`global_draw`, `pandas_sample_draw`), makes an
@@ -102,7 +114,14 @@ _DRAW_NAMES = (
     | {"sample"}  # pandas `df.sample(...)`
 )
 _GENERATOR_NAMES = last_names(("numpy.random.default_rng", "numpy.random.RandomState", "random.Random"))
-UNSEEDED_RANDOMNESS_NAMES = _SEEDER_NAMES | _DRAW_NAMES | _GENERATOR_NAMES | last_names(DATALOADERS) | _TRAINING_CALLS
+UNSEEDED_RANDOMNESS_NAMES = (
+    _SEEDER_NAMES
+    | _DRAW_NAMES
+    | _GENERATOR_NAMES
+    | last_names(DATALOADERS)
+    | _TRAINING_CALLS
+    | last_names(_TRAINING_FUNCTIONS)
+)
 
 
 @dataclass
@@ -171,6 +190,9 @@ class UnseededRandomness(Rule):
         if isinstance(node.func, ast.Attribute) and node.func.attr in _TRAINING_CALLS:
             self.trains = True
         q = self.qualname(node)
+        if q in _TRAINING_FUNCTIONS:
+            self.trains = True
+            return
         func = self.enclosing(node)
         # Seeding.
         fws = seeded_frameworks(q, node)
@@ -197,7 +219,7 @@ class UnseededRandomness(Rule):
         if draw is not None:
             if picks_a_seed(ctx):
                 return  # `seed = random.randint(0, 10**6)`: choosing (and logging) a seed is the fix
-            self.draws.append(_DrawSite(draw.framework, draw.verb, node, func is not None, pandas))
+            self.draws.append(_DrawSite(draw.framework, draw.verb, node, func is not None, pandas, draw.seeds))
             if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) and func.name in ("__getitem__", "__iter__"):
                 self.augments = True
             return
@@ -263,27 +285,30 @@ class UnseededRandomness(Rule):
         for at, tags in timeline:
             for fw in tags:
                 first_seed.setdefault(fw, at)
-        done: set[str] = set()
+        done: set[str] = set()  # one finding per framework (standalone Keras counts as TensorFlow's)
         for site in sorted(self.draws, key=lambda s: (s.call.lineno, s.call.col_offset)):
             fw = site.framework
+            keras = site.seeds != {fw}  # standalone Keras: seeded by any of several
             if fw in done:
                 continue
             if site.initialises_weights and not self.trains:
                 continue  # weights loaded or only inspected: their initial values do not matter
+            if site.initialises_weights and not site.in_function and _discarded_model(ctx.tree, site.call):
+                continue  # a model built, then replaced before anything used it
             if site.in_function:
-                if fw in everywhere:
+                if not site.seeds.isdisjoint(everywhere):
                     continue
                 later = None
             else:
-                later = first_seed.get(fw)
+                later = min((first_seed[s] for s in site.seeds if s in first_seed), default=None)
                 if later is not None and later < site.call.lineno:
                     continue
-                if later is None and fw in everywhere:
+                if later is None and not site.seeds.isdisjoint(everywhere):
                     continue  # seeded inside a function we cannot place in time: unknown
             done.add(fw)
             shown = call_display(ctx, site.call)
-            what = f"`{shown}(...)` {site.verb} {LABEL[fw]}"
-            seed_call = SEED_CALL[fw].format(seed=seed)
+            what = f"`{shown}(...)` {site.verb} {KERAS_LABEL if keras else LABEL[fw]}"
+            seed_call = (KERAS_SEED_CALL if keras else SEED_CALL[fw]).format(seed=seed)
             if later is not None:
                 msg = (
                     f"{what} before this {noun} seeds it ({where(ctx, later)}): the first draws differ on "
@@ -295,7 +320,7 @@ class UnseededRandomness(Rule):
                     f"`random_state={seed}` (or call `{seed_call}` at start-up)."
                 )
             else:
-                alt = _SEED_ALTERNATIVE[fw].format(seed=seed)
+                alt = (_KERAS_ALTERNATIVE if keras else _SEED_ALTERNATIVE[fw]).format(seed=seed)
                 msg = (
                     f"{what}, which this {noun} never seeds: results differ on every run; call "
                     f"`{seed_call}` once at start-up{alt}."
@@ -333,3 +358,49 @@ class UnseededRandomness(Rule):
                 f"`generator=` or `worker_init_fn=`: pass `generator=torch.Generator().manual_seed({seed})` "
                 f"(or call `torch.manual_seed({seed})` at start-up).",
             )
+
+
+def _discarded_model(tree: ast.Module, call: ast.Call) -> bool:
+    """Is the model this top-level layer call builds thrown away unused? The
+    statement holding the call binds or extends one name (`model =
+    Sequential([...Dense(...)])`, `model.add(Dense(...))`), and the next
+    top-level statement that touches the name, past more `model.add(...)`,
+    rebinds it without reading it (`model = Sequential(...)` again, after seeding). A builder whose
+    result is assigned to its own name (`build = build()`) reads nothing
+    here: its layers are drawn inside the function, not at top level."""
+    body = tree.body
+    line = call.lineno
+    for i, stmt in enumerate(body):
+        if stmt.lineno <= line <= (stmt.end_lineno or stmt.lineno):
+            break
+    else:
+        return False
+    name = _model_name(stmt)
+    if name is None:
+        return False
+    for later in body[i + 1 :]:
+        if _model_name(later) == name and isinstance(later, ast.Expr):
+            if not any(isinstance(n, ast.Name) and n.id == name for a in later.value.args for n in ast.walk(a)):  # type: ignore[attr-defined]
+                continue  # another `model.add(layer)`: still building it
+        rebinds = isinstance(later, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in later.targets
+        )
+        for node in ast.walk(later.value if rebinds else later):  # type: ignore[attr-defined]
+            if isinstance(node, ast.Name) and node.id == name:
+                return False  # used (or rebound in a way we do not follow)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
+                return False
+        if rebinds:
+            return True
+    return False
+
+
+def _model_name(stmt: ast.stmt) -> str | None:
+    """`model = ...` -> "model"; `model.add(...)` -> "model"."""
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+        return stmt.targets[0].id
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        func = stmt.value.func
+        if isinstance(func, ast.Attribute) and func.attr == "add" and isinstance(func.value, ast.Name):
+            return func.value.id
+    return None
