@@ -33,6 +33,8 @@ CORPUS = FIXTURES / "leakage"
 # Written after the analysis was finished and run once, without tuning the
 # analysis to it: a (small) held-out check of the development corpus figures.
 HOLDOUT = FIXTURES / "leakage_holdout"
+# Frozen before the issue-16 work on the analysis (bench/leakage_holdout.py).
+HOLDOUT2 = FIXTURES / "leakage_holdout2"
 CODES = tuple(f"ML20{i}" for i in range(1, 9))
 HEADLINE = ("ML201", "ML202", "ML203")
 
@@ -111,6 +113,27 @@ def test_holdout_corpus_meets_the_same_floors() -> None:
     assert p >= 0.95 and r >= 0.90, f"hold-out ML201-203 precision {p:.2f} recall {r:.2f} {tot}"
     noisy = {n: got for n, (_, got) in res["files"].items() if n.startswith("clean_") and got}
     assert not noisy
+
+
+def test_frozen_holdout_is_well_formed() -> None:
+    """The second hold-out (bench/leakage_holdout.py scores it) is only
+    measured, never a target; here only its shape is checked: every file
+    names its type, leaky files carry labels and clean look-alikes none."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    import leakage_holdout as lh
+
+    files = corpus_files(HOLDOUT2)
+    assert len(files) >= 40
+    leaky = 0
+    kinds = set()
+    for p in files:
+        kind, clean = lh.header(p)
+        kinds.add(kind)
+        assert clean == (not lh.labels(p)), p.name
+        assert p.name.startswith("clean_" if clean else "leak_"), p.name
+        leaky += not clean
+    assert leaky >= 20 and len(files) - leaky >= 20
+    assert kinds == set(lh.TYPES)
 
 
 def test_no_finding_on_any_clean_look_alike(scored: dict) -> None:
