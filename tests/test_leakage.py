@@ -176,6 +176,25 @@ def test_message_names_both_ends_with_lines() -> None:
     assert "line 7" in f.message and "`train_test_split`" in f.message and "Xb" in f.message
 
 
+def test_severity_follows_certainty() -> None:
+    """ML202 is critical when the overlapping rows are certain, high (and
+    says so) when which rows are held out is read from variable names;
+    a vocabulary fit before a split is a medium ML201."""
+    certain = [f for f in lint_path(CORPUS / "leak_concat_train_test_fit.py", Config(), rule_classes=[DataLeakage]) if f.code == "ML202"]
+    guessed = [f for f in lint_path(CORPUS / "leak_h_mask_split_guess.py", Config(), rule_classes=[DataLeakage]) if f.code == "ML202"]
+    assert [f.severity.name for f in certain] == ["CRITICAL"] and "guess" not in certain[0].message
+    assert [f.severity.name for f in guessed] == ["HIGH"] and "guess" in guessed[0].message and "variable names" in guessed[0].message
+    vocab = [f for f in lint_path(CORPUS / "leak_text_tfidf_before_split.py", Config(), rule_classes=[DataLeakage]) if f.code == "ML201"]
+    scaler = [f for f in lint_path(CORPUS / "leak_titanic_scale_before_split.py", Config(), rule_classes=[DataLeakage]) if f.code == "ML201"]
+    assert [f.severity.name for f in vocab] == ["MEDIUM"] and [f.severity.name for f in scaler] == ["HIGH"]
+
+
+def test_unlabelled_test_file_leak_is_against_the_validation_split() -> None:
+    [f] = [f for f in lint_path(CORPUS / "leak_e_unlabelled_test_scaler_then_valid.py", Config(), rule_classes=[DataLeakage]) if f.code == "ML201"]
+    assert "unlabelled test file" in f.message and "validation" in f.message and f.severity.name == "MEDIUM"
+    assert "`.transform`" in f.message
+
+
 def test_modules_without_ml_imports_are_skipped() -> None:
     facts = analyse(ast.parse("import os\nx = os.listdir('.')\nprint(x)\n"))
     assert facts.a is None and facts.findings == []

@@ -13,7 +13,9 @@ import ast
 
 from mllint.analysis.dataflow import LeakageFacts, RawFinding, analyse
 from mllint.analysis.dataflow.names import SelectedNames
+from mllint.analysis.dataflow.tables import SUPERVISED_CLASSES, VOCABULARY_CLASSES
 from mllint.core.astwalk import node_memo, subtree
+from mllint.core.severity import Severity
 from mllint.rules.base import Rule, register
 
 LEAKAGE_CODES = ("ML201", "ML202", "ML203", "ML204", "ML205", "ML206", "ML207", "ML208")
@@ -64,8 +66,10 @@ class DataLeakage(Rule):
         for raw in facts.findings:
             if not self.enabled(raw.code):
                 continue
-            message = getattr(self, "_msg_" + raw.code)(raw)
-            self.report(raw.code, raw.node, message)
+            out = getattr(self, "_msg_" + raw.code)(raw)
+            message, severity = out if isinstance(out, tuple) else (out, None)
+            # (the catalogue's severity unless the finding is less certain or milder)
+            self.ctx.report(raw.code, raw.node, message, None, severity)
 
     # -- formatting helpers ------------------------------------------------
     def where(self, node_or_line) -> str:
@@ -120,35 +124,68 @@ class DataLeakage(Rule):
         return f"`{r.what}` oversamples"
 
     # -- messages -----------------------------------------------------------
-    def _msg_ML201(self, raw: RawFinding) -> str:
+    def _msg_ML201(self, raw: RawFinding):
         f = raw.fit
         verb = "computed" if f.stat else "fitted"
+        cls = f.obj.cls if f.obj is not None else None
+        # learning categories or a vocabulary leaks little; unsupervised
+        # statistics of an unlabelled competition file are transductive
+        mild = cls in VOCABULARY_CLASSES or (raw.extra.get("transductive") and cls not in SUPERVISED_CLASSES)
+        severity = Severity.MEDIUM if mild else None
+        fix = "use `.transform` (not `fit`/`fit_transform`) on the held-out rows, or put it in a Pipeline"
         if raw.kind == "fit-includes-test":
             return (
-                f"{self.fitted(f)} is {verb} ({self.where(f.node)}) on rows that include test data, and what it "
-                "learned reaches the training data: fit it on the training rows only, then transform the test rows."
+                f"{self.fitted(f)} is {verb} ({self.where(f.node)}) on rows that include held-out test rows, and "
+                f"what it learned reaches the training data: fit it on the training rows only, then {fix}.",
+                severity,
+            )
+        if raw.extra.get("transductive"):
+            return (
+                f"{self.fitted(f)} is {verb} ({self.where(f.node)}) on the training rows together with the "
+                f"unlabelled test file (transductive, not a leak against that file), but {self.split_desc(raw.split)} "
+                f"then carves a validation part out of those training rows, and what it learned reaches "
+                f"{self.test_name(raw)}: split first and fit it on the rows that stay in training "
+                f"(and the test file if you wish), then {fix}.",
+                severity,
             )
         order = "before" if f.seq < raw.split.seq else "on the whole data, not the training part of"
         return (
             f"{self.fitted(f)} is {verb} ({self.where(f.node)}) {order} {self.split_desc(raw.split)}; "
-            f"what it learned reaches the held-out data {self.test_name(raw)}. Split first and fit it on the "
-            "training part only (or put it in a Pipeline)."
+            f"what it learned reaches the held-out data {self.test_name(raw)}. Split first, fit it on the "
+            f"training part only and {fix}.",
+            severity,
         )
 
-    def _msg_ML202(self, raw: RawFinding) -> str:
+    def guess_note(self, raw: RawFinding) -> str:
+        notes = []
+        for g in raw.extra.get("guesses", ()):
+            if g == "named":
+                notes.append("which rows are held out is read from the variable names of a boolean-mask or positional split")
+            elif g == "opaque":
+                notes.append("the rows come from a helper this analysis cannot see into")
+        return ("; this rests on a guess (" + "; ".join(notes) + ")") if notes else ""
+
+    def _msg_ML202(self, raw: RawFinding):
         f = raw.fit
         what = f"`{self.text(f.arg, 40)}`" if f.arg is not None else "its data"
+        call = self.text(f.node, 50)
+        guess = self.guess_note(raw)
+        severity = Severity.HIGH if guess else None
+        source = self.split_desc(raw.split) if raw.split is not None else "the labelled test file"
         if raw.kind == "fit-on-test":
-            source = self.split_desc(raw.split) if raw.split is not None else "the test set"
             return (
-                f"`{f.cls}` is trained ({self.where(f.node)}) on {what}, which contains held-out rows of "
-                f"{source}, and is then evaluated on {self.test_name(raw)}: the test data is in the training "
-                "data, so the test score is meaningless."
+                f"`{call}` ({self.where(f.node)}) trains `{f.cls}` on {what}, which contains held-out rows of "
+                f"{source}, and the model is then evaluated on {self.test_name(raw)}: the evaluation "
+                f"rows are in the training data, so the score is meaningless{guess}. Train on the training "
+                "part only; refit on all rows only after the evaluation, for the final model.",
+                severity,
             )
         return (
-            f"`{f.cls}` is trained ({self.where(f.node)}) on {what}, which still contains the rows "
-            f"{self.split_desc(raw.split)} holds out, and is then evaluated on {self.test_name(raw)}: "
-            "fit it on the training part only."
+            f"`{call}` ({self.where(f.node)}) trains `{f.cls}` on {what}, which still contains the rows "
+            f"{source} holds out, and the model is then evaluated on {self.test_name(raw)}: the evaluation "
+            f"rows are in the training data{guess}. Fit it on the training part only (refit on all rows only "
+            "after the evaluation, for the final model).",
+            severity,
         )
 
     def _msg_ML203(self, raw: RawFinding) -> str:

@@ -8,7 +8,7 @@ import ast
 
 import mllint.analysis.dataflow.memo as _memo
 from mllint.analysis.dataflow.names import is_test_name
-from mllint.analysis.dataflow.values import UNKNOWN, Val, join
+from mllint.analysis.dataflow.values import CONSTS, UNKNOWN, Val, join
 
 
 class CallTransfer:
@@ -70,7 +70,7 @@ class CallTransfer:
                 if v.origins:
                     out = join(out, self.data_like(v))
             return out
-        plain = not any(v.origins or v.obj is not None or v.kind in ("tuple", "folds", "index", "obj") for v in (*pos, *kws.values()))
+        plain = not any(v.origins or v.obj is not None or v.kind in ("tuple", "folds", "index", "obj", "const") for v in (*pos, *kws.values()))
         if plain and id(fn) in self.plain_returns:
             if self._recs:
                 _memo.plain_hit(self, id(fn))
@@ -95,6 +95,12 @@ class CallTransfer:
             for p in [*params, *fn.args.kwonlyargs]:
                 if p.arg not in local and p.arg not in ("self", "cls"):
                     local[p.arg] = self.opaque(p, p.arg)
+        else:
+            # flags left to their defaults (`def prep(df, standardize=False)`)
+            defaults = [*([None] * (len(params) - len(fn.args.defaults))), *fn.args.defaults]
+            for p, d in (*zip(params, defaults), *zip(fn.args.kwonlyargs, fn.args.kw_defaults)):
+                if d is not None and p.arg not in local and d.__class__ is ast.Constant and (d.value is True or d.value is False or d.value is None):
+                    local[p.arg] = CONSTS[d.value]
         self.depth += 1
         self.stack.append(fn.name)
         try:

@@ -14,6 +14,7 @@ from mllint.analysis.dataflow.tables import (
     BINARY_DEFAULT_METRICS,
     ENCODER_CLASSES,
     HELD_OUT_NAME,
+    PREDICT_METHODS,
     STATELESS_CLASSES,
     THRESHOLD_METRICS,
     VAL_NAME,
@@ -48,6 +49,7 @@ class LeakageFacts:
     def __init__(self, analysis: Analysis | None):
         self.a = analysis
         self.findings: list[RawFinding] = []
+        self._labelled: set | None = None
         if analysis is not None:
             self.decide()
 
@@ -121,7 +123,9 @@ class LeakageFacts:
             if f.obj is not None and f.obj.kind == "resampler":
                 continue
             inside = {o for o in f.origins if not heldout(o)}
-            held = {o for o in f.origins if heldout(o)}
+            held = {o for o in f.origins if self.held(o)}
+            # rows of an unlabelled test file: fitting on them is transductive
+            transductive = len(inside) + len(held) < len(f.origins)
             if held and f.id in reached and (inside or any(f.id in mf.fitted_by and not any(heldout(o) for o in mf.origins) for mf in model_fits)):
                 add("ML201", f.node, "fit-includes-test", fit=f, extra={"held": held})
                 continue
@@ -145,42 +149,11 @@ class LeakageFacts:
                             test_use = uses[0]
                             break
                 if test_use is not None:
-                    add("ML201", f.node, "before-split", fit=f, split=s, use=test_use)
+                    add("ML201", f.node, "before-split", fit=f, split=s, use=test_use, extra={"transductive": transductive})
                     break
 
-        # ML202: a model trained on held-out rows
-        for f in sorted(model_fits, key=lambda f: f.seq):
-            held = {o for o in f.origins if heldout(o)}
-            if held:
-                # ...and this fitted model is then scored on held-out rows (a final
-                # refit on every labelled row, after the evaluation, is fine)
-                later = [u for u in uses_by_fit.get(id(f), ()) if any(heldout(o) for o in u.origins)]
-                later += [u for u in uses_by_model_fit.get(id(f), ()) if any(heldout(o) for o in u.origins)]
-                if later:
-                    keys = self.heldout_keys(held)
-                    s = self.split_of_key(sorted(keys, key=str)[0]) if keys else None
-                    add("ML202", f.node, "fit-on-test", fit=f, split=s, use=later[0])
-                continue
-            inside = {o for o in f.origins if not heldout(o)}
-            if not inside:
-                continue
-            for u in uses_by_fit.get(id(f), ()):
-                if u.obj is not f.obj:
-                    continue
-                for k in self.heldout_keys(u.origins):
-                    s = self.split_of_key(k)
-                    if s is not None and s.inputs & inside:
-                        add("ML202", f.node, "fit-on-whole", fit=f, split=s, use=u)
-                        break
-        # metric calls on predictions of a model fitted on all rows
-        for u in a.uses:
-            if u.obj is None and u.is_eval:
-                for mf in u.model_fits:
-                    inside = {o for o in mf.origins if not heldout(o)}
-                    for k in self.heldout_keys(u.origins):
-                        s = self.split_of_key(k)
-                        if s is not None and s.inputs & inside:
-                            add("ML202", mf.node, "fit-on-whole", fit=mf, split=s, use=u)
+        # ML202: a model evaluated on rows it was trained on
+        self.decide_overlap(add, model_fits, uses_by_fit, uses_by_model_fit)
 
         # ML203: oversampling before a split / before cross-validation
         reported: set[object] = set()  # one finding per split (X and y duplicated together)
@@ -211,16 +184,104 @@ class LeakageFacts:
 
         # ML206: random split of time-ordered data
         for s in splits:
-            if not s.random:
-                continue
+            if not s.random or (s.kind == "sample" and not s.complement):
+                continue  # (a random sample nothing is compared with is no split: a plot)
             for ds, _ in s.inputs:
                 info = a.datasets.get(ds)
-                if info is not None and info["time"]:
+                if info is not None and info["time"] and (info["time_how"] == "index" or info["serial"]):
                     add("ML206", s.node, "shuffled-temporal", split=s, extra={"time_line": info["time"]})
                     break
 
         self.decide_selection(add)
         self.decide_eval_facts(add)
+
+    # -- rows ------------------------------------------------------------
+    def labelled_files(self) -> set:
+        """Datasets read from a test file that something evaluates on: a test
+        file nothing scores is an unlabelled competition file (fitting an
+        unsupervised transform on it too is transductive, not a leak)."""
+        if self._labelled is None:
+            out: set = set()
+            for u in self.a.uses:
+                if u.is_eval:
+                    for ds, part in u.origins:
+                        if part and part[0] == ("file", "test"):
+                            out.add(ds)
+            self._labelled = out
+        return self._labelled
+
+    def held(self, origin: tuple) -> bool:
+        """Rows held out from training: a part of a split, or a test file
+        that is scored."""
+        ds, part = origin
+        for k, side in part:
+            if side == "test" and (k != "file" or ds in self.labelled_files()):
+                return True
+        return False
+
+    @staticmethod
+    def overlaps(a: tuple, b: tuple) -> bool:
+        """Can two row origins share rows? Same dataset, and no split puts
+        them on different sides (`X_train` and `X_test` of one split never do;
+        `X` and `X_test` do)."""
+        if a[0] != b[0]:
+            return False
+        sides = dict(a[1])
+        return all(sides.get(k, s) == s for k, s in b[1])
+
+    def shared_held_rows(self, fit_origins: frozenset, use_origins: frozenset) -> tuple | None:
+        """(fit origin, use origin, the split key that holds the rows out) for
+        held-out rows a use evaluates that the fit trained on, or None."""
+        for ou in sorted(use_origins, key=str):
+            if not self.held(ou):
+                continue
+            for of in sorted(fit_origins, key=str):
+                if self.overlaps(of, ou):
+                    fit_sides = dict(of[1])
+                    key = next((k for k, s in ou[1] if s == "test" and fit_sides.get(k) != "test"), None)
+                    if key is None:
+                        key = next((k for k, s in ou[1] if s == "test"), None)
+                    return of, ou, key
+        return None
+
+    def guesses(self, *origins: tuple) -> list[str]:
+        """What a finding about these rows rests on beyond certain facts: a
+        part of a split told apart by its name, rows returned by a helper we
+        cannot see into."""
+        a = self.a
+        out: list[str] = []
+        for ds, part in origins:
+            info = a.datasets.get(ds)
+            if info is not None and info["opaque"]:
+                out.append("opaque")
+            for k, _ in part:
+                sp = a.splits.get(k)
+                if sp is not None and (sp.named or sp.kind in ("mask", "sample")):
+                    out.append("named")
+        return sorted(set(out))
+
+    def decide_overlap(self, add, model_fits, uses_by_fit, uses_by_model_fit) -> None:
+        """ML202: a model fitted on rows and then evaluated on held-out rows
+        among them (fitted on the whole data and scored on its test split,
+        trained on test rows, validation rows concatenated back). A final
+        refit on every row after the evaluation is fine: only evaluations of
+        that fit count. Predictions on an unlabelled test file are not
+        evaluations."""
+        for f in sorted(model_fits, key=lambda f: f.seq):
+            if not f.origins:
+                continue
+            uses = list(uses_by_fit.get(id(f), ())) + list(uses_by_model_fit.get(id(f), ()))
+            for u in sorted(uses, key=lambda u: u.seq):
+                if not (u.is_eval or u.method in PREDICT_METHODS):
+                    continue
+                hit = self.shared_held_rows(f.origins, u.origins)
+                if hit is None:
+                    continue
+                of, ou, key = hit
+                kind = "fit-on-test" if self.held(of) else "fit-on-whole"
+                split = self.split_of_key(key) if key != "file" else None
+                add("ML202", f.node, kind, fit=f, split=split, use=u, extra={"guesses": self.guesses(of, ou)})
+                break
 
     def decide_selection(self, add) -> None:
         """ML204: several models / settings scored on one test set, best kept."""

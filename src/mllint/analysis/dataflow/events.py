@@ -40,6 +40,11 @@ class Split:
     random: bool = False
     train_names: list = field(default_factory=list)
     test_names: list = field(default_factory=list)
+    # A part's side was decided by the name it is stored in (a boolean mask,
+    # `X_valid, X_train = X[:n], X[n:]`): a finding resting on it is a guess.
+    named: bool = False
+    # Both parts exist (`sample` is a split only once `drop` takes the rest).
+    complement: bool = False
 
 
 @dataclass

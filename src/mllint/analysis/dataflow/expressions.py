@@ -6,8 +6,8 @@ from __future__ import annotations
 import ast
 
 import mllint.analysis.dataflow.memo as _memo
-from mllint.analysis.dataflow.tables import TEST_NAME, TRAIN_NAME
-from mllint.analysis.dataflow.values import UNKNOWN, Val, flat, heldout, join, with_side
+from mllint.analysis.dataflow.tables import name_side
+from mllint.analysis.dataflow.values import CONSTS, UNKNOWN, Val, flat, heldout, join, with_side
 
 
 class ExpressionTransfer:
@@ -32,6 +32,8 @@ class ExpressionTransfer:
                 if v is None:
                     v = self._str_vals[value] = Val(kind="str", text=value)
                 return v
+            if value is True or value is False or value is None:
+                return CONSTS[value]  # flags decide `if` tests (static_truth)
             return UNKNOWN
         if t is ast.Attribute:
             base = self.ev(node.value, env)
@@ -176,26 +178,35 @@ class ExpressionTransfer:
         if isinstance(bound, ast.Constant) and isinstance(bound.value, int) and abs(bound.value) <= 20:
             return self.data_like(base)  # a peek (head/tail), not a split
         first = sl.upper is not None  # X[:n] is the first part
+        hint = self.target_hint
+        named = name_side(hint)
+        side = named or ("train" if first else "test")
         held = {o for o in base.origins if heldout(o)}
         if held and len(held) < len(base.origins):
             # re-splitting a concat of train and test files: keep each side's rows
-            keep = frozenset(base.origins - held) if first else frozenset(held)
+            keep = frozenset(base.origins - held) if side == "train" else frozenset(held)
             return Val(origins=keep, fitted_by=base.fitted_by, resampled=base.resampled, kind="data")
+        if hint is not None and named is None:
+            # `X, y = data[50:], target[50:]`, `proba = proba[:n]`: a subset of
+            # the rows kept under a neutral name, not one part of a split
+            return self.data_like(base)
         key = ("slice", base.origins, ast.dump(bound))
         sp = self.split_event(key, node, "slice", base, random=False)
-        side = "train" if first else "test"
-        if self.target_hint and not first and TRAIN_NAME.search(self.target_hint) and not TEST_NAME.search(self.target_hint):
-            side = "train"
+        if named is not None and named != ("train" if first else "test"):
+            sp.named = True  # the name, not the position, says which part this is
         return with_side(base, key, side, sp)
 
     def mask_split(self, node: ast.AST, base: Val, mask: Val) -> Val:
-        name = self.target_hint or ""
-        if TEST_NAME.search(name) and not TRAIN_NAME.search(name):
-            side = "test"
-        elif TRAIN_NAME.search(name):
-            side = "train"
-        else:
+        side = name_side(self.target_hint)
+        if side is None:
             return self.data_like(base)
+        held = {o for o in base.origins if heldout(o)}
+        if held and len(held) < len(base.origins):
+            # train and test files joined, taken apart again by a flag column or
+            # `isin(test.index)`: each side gets its own rows back
+            keep = frozenset(base.origins - held) if side == "train" else frozenset(held)
+            return Val(origins=keep, fitted_by=base.fitted_by, resampled=base.resampled, kind="data")
         key = ("mask", base.origins)
         sp = self.split_event(key, node, "mask", base, random=mask.random)
+        sp.named = True
         return with_side(base, key, side, sp)

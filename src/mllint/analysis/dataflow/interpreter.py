@@ -35,7 +35,8 @@ class Analysis(ExpressionTransfer, CallTransfer, LibraryCalls, MethodTransfer, E
         self.called: set[str] = set()
         self.seq = 0
         self.n_ids = 0
-        # ds id -> {"node", "test_file", "time", "date_cols", "opaque"}; "time":
+        # ds id -> {"node", "test_file", "time", "time_how", "serial", "date_cols",
+        # "opaque"}; "time":
         # the node that made the rows time-indexed (0: none). Nodes, not line
         # numbers: a remembered call's datasets stay right when lines move.
         self.datasets: dict[int, dict] = {}
@@ -144,8 +145,14 @@ class Analysis(ExpressionTransfer, CallTransfer, LibraryCalls, MethodTransfer, E
         self.cur_targets = ct
         t = type(st)
         if t is ast.Assign:
-            self.target_hint = st.targets[0].id if len(st.targets) == 1 and isinstance(st.targets[0], ast.Name) else None
-            v = self.ev(st.value, env)
+            tg = st.targets[0] if len(st.targets) == 1 else None
+            if tg is not None and tg.__class__ is ast.Name:
+                self.target_hint = tg.id
+                v = self.ev(st.value, env)
+            elif tg is not None and tg.__class__ in (ast.Tuple, ast.List) and st.value.__class__ in (ast.Tuple, ast.List):
+                v = self.ev_parallel(tg, st.value, env)
+            else:
+                v = self.ev(st.value, env)
             self.target_hint = None
             for target in st.targets:
                 self.assign(target, v, env, st.value)
@@ -180,6 +187,12 @@ class Analysis(ExpressionTransfer, CallTransfer, LibraryCalls, MethodTransfer, E
             self.block(st.orelse, env)
         elif t is ast.If:
             self.ev(st.test, env)
+            truth = self.static_truth(st.test, env)
+            if truth is not None:
+                # `if VALIDATE:` with VALIDATE = True, a helper's `if standardize:`
+                # with the argument given at the call site: only the path taken
+                self.block(st.body if truth else st.orelse, env)
+                return
             if self.main_guard(st):
                 self.block(st.body, env)
                 self.block(st.orelse, env)
@@ -220,6 +233,59 @@ class Analysis(ExpressionTransfer, CallTransfer, LibraryCalls, MethodTransfer, E
             self.ev(st.subject, env)
             for case in st.cases:
                 self.block(case.body, env)
+
+    def ev_parallel(self, target: ast.Tuple | ast.List, value: ast.Tuple | ast.List, env: dict[str, Val]) -> Val:
+        """`a, b = e1, e2`: every element is evaluated (before anything is
+        bound) with the name it goes to as its target hint, so that
+        `(x_tr, x_va) = x_tr[n:], x_tr[:n]` knows which part is which."""
+        if len(target.elts) != len(value.elts) or any(e.__class__ is ast.Starred for e in (*target.elts, *value.elts)):
+            return self.ev(value, env)
+        vals: list[Val] = []
+        for tg, e in zip(target.elts, value.elts):
+            self.target_hint = tg.id if tg.__class__ is ast.Name else None
+            vals.append(self.ev(e, env))
+        self.target_hint = None
+        return Val(kind="tuple", elts=tuple(vals))
+
+    def static_truth(self, test: ast.AST, env: dict[str, Val]) -> bool | None:
+        """The value of an `if` test when it is decided by constants: a
+        module-level flag (`VALIDATE = False`), a helper's argument given at
+        the call site or its default, `not`/`and`/`or`/`is None` of those.
+        None when it depends on anything else."""
+        t = test.__class__
+        if t is ast.Name:
+            v = env.get(test.id)  # type: ignore[attr-defined]
+            if v is None and env is not self.module_env:
+                v = self.module_env.get(test.id)  # type: ignore[attr-defined]
+            if v is not None and v.kind == "const":
+                return v.text == "True"
+            return None
+        if t is ast.Constant:
+            return bool(test.value) if isinstance(test.value, (bool, type(None))) else None  # type: ignore[attr-defined]
+        if t is ast.UnaryOp and isinstance(test.op, ast.Not):  # type: ignore[attr-defined]
+            inner = self.static_truth(test.operand, env)  # type: ignore[attr-defined]
+            return None if inner is None else not inner
+        if t is ast.BoolOp:
+            vals = [self.static_truth(v, env) for v in test.values]  # type: ignore[attr-defined]
+            if isinstance(test.op, ast.And):  # type: ignore[attr-defined]
+                return False if False in vals else (True if all(v is True for v in vals) else None)
+            return True if True in vals else (False if all(v is False for v in vals) else None)
+        if t is ast.Compare and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot, ast.Eq, ast.NotEq)):  # type: ignore[attr-defined]
+            left, right = test.left, test.comparators[0]  # type: ignore[attr-defined]
+            a, b = self.const_text(left, env), self.const_text(right, env)
+            if a is None or b is None:
+                return None
+            same = a == b
+            return same if isinstance(test.ops[0], (ast.Is, ast.Eq)) else not same  # type: ignore[attr-defined]
+        return None
+
+    def const_text(self, node: ast.AST, env: dict[str, Val]) -> str | None:
+        if node.__class__ is ast.Constant and isinstance(node.value, (bool, type(None))):  # type: ignore[attr-defined]
+            return repr(node.value)  # type: ignore[attr-defined]
+        if node.__class__ is ast.Name:
+            v = self.lookup(node.id, env)  # type: ignore[attr-defined]
+            return v.text if v.kind == "const" else None
+        return None
 
     @staticmethod
     def main_guard(st: ast.If) -> bool:
@@ -309,13 +375,17 @@ class Analysis(ExpressionTransfer, CallTransfer, LibraryCalls, MethodTransfer, E
                 return True
         return False
 
-    def mark_time(self, v: Val, node: ast.AST) -> None:
+    def mark_time(self, v: Val, node: ast.AST, how: str = "index") -> None:
+        """The rows are in time order: "index" (a datetime index) or "sort"
+        (sorted by a date column, which says time order only together with
+        features built from neighbouring rows, see `mark_serial`)."""
         for ds, _ in v.origins:
             info = self.datasets.get(ds)
             if self._recs:
                 _memo.touch_dataset(self, ds)
-            if info is not None and info["time"] is None:
+            if info is not None and (info["time"] is None or (how == "index" and info["time_how"] == "sort")):
                 info["time"] = node if getattr(node, "lineno", 0) else 0
+                info["time_how"] = how
 
     @staticmethod
     def const_str(node: ast.AST) -> str | None:

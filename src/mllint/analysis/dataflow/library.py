@@ -14,6 +14,7 @@ from mllint.analysis.dataflow.names import is_test_name
 from mllint.analysis.dataflow.tables import (
     AUGMENT_FUNCS,
     BUILTIN_OPAQUE,
+    CLUSTER_CLASSES,
     COLUMN_FUNCS,
     CV_FUNCS,
     DATA_CONTAINERS,
@@ -235,7 +236,7 @@ class LibraryCalls:
     def new_dataset(self, node: ast.AST, test_file: bool, opaque: bool = False) -> tuple:
         ds = self.new_id()
         self.datasets[ds] = {
-            "node": node, "test_file": test_file, "time": None,
+            "node": node, "test_file": test_file, "time": None, "time_how": None, "serial": False,
             "date_cols": set(), "opaque": opaque,
         }
         return (ds, (("file", "test"),) if test_file else ())
@@ -260,6 +261,7 @@ class LibraryCalls:
             self.datasets[ds]["date_cols"] |= cols
             if self.kwnode(node, "index_col") is not None and not (isinstance(pd_, ast.Constant) and pd_.value is False):
                 self.datasets[ds]["time"] = node
+                self.datasets[ds]["time_how"] = "index"
         v = Val(origins=frozenset({origin}), kind="data")
         if short.startswith(("make_",)) or (self.kwnode(node, "return_X_y") is not None):
             return Val(kind="tuple", elts=(v, v), origins=EMPTY)
@@ -347,7 +349,7 @@ class LibraryCalls:
         strategy = self.kwnode(node, "strategy")
         if short in STATELESS_CLASSES or (short == "SimpleImputer" and isinstance(strategy, ast.Constant) and strategy.value == "constant"):
             return Obj(short, "stateless", node)  # a constant fill learns nothing from the rows
-        if short in TRANSFORMER_CLASSES:
+        if short in TRANSFORMER_CLASSES or short in CLUSTER_CLASSES:
             return Obj(short, "transformer", node)
         if short in ("Sequential", "Model") or short.endswith(("Classifier", "Regressor", "Regression", "SVC", "SVR", "NB", "Ridge", "Lasso", "Net", "Forest", "Boost", "Model", "Means", "Classifier")):
             return Obj(short, "model", node)

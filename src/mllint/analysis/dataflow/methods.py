@@ -13,6 +13,8 @@ from mllint.analysis.dataflow.tables import (
     APPLY_METHODS,
     DATE_NAME,
     EMPTY,
+    MASK_METHODS,
+    SERIAL_METHODS,
     FIT_METHODS,
     OBJ_ONLY_METHODS,
     PREDICT_METHODS,
@@ -76,6 +78,11 @@ class MethodTransfer:
             return Val(kind="stat", fitted_by=recv.fitted_by | {f.id})
         if name in ("describe", "agg", "aggregate") and not node.args:
             return UNKNOWN
+        if name in MASK_METHODS:
+            # `df.index.isin(test.index)`, `df["y"].notnull()`: selects rows
+            return Val(origins=recv.origins, kind="mask")
+        if name == "query":
+            return self.mask_split(node, recv, Val(origins=recv.origins, kind="mask"))
         if name == "sample":
             frac = self.kwnode(node, "frac")
             repl = self.kwnode(node, "replace")
@@ -94,8 +101,10 @@ class MethodTransfer:
                     if part and isinstance(part[-1][0], tuple) and part[-1][0][0] == "sample" and part[-1][1] == "train":
                         key = part[-1][0]
                         sp = self.splits.get(key)
-                        if sp is not None and self._recs:
-                            _memo.touch_event(self, sp.seq)
+                        if sp is not None:
+                            if self._recs:
+                                _memo.touch_event(self, sp.seq)
+                            sp.complement = True
                         return with_side(recv, key, "test", sp)
             return base
         if name in ("fillna",):
@@ -115,12 +124,17 @@ class MethodTransfer:
                     cols = [c for c in (self.const_str(e) for e in by.elts) if c]
                 elif self.const_str(by):
                     cols = [self.const_str(by)]  # type: ignore[list-item]
-            if name == "sort_values" and any(self.is_date_col(recv, c) for c in cols):
-                self.mark_time(recv, node)
+            kept = self.target_hint is not None or self.kwconst(node, "inplace") is True
+            if name == "sort_values" and kept and any(self.is_date_col(recv, c) for c in cols):
+                # rows kept in date order (not a sorted copy printed for a look)
+                self.mark_time(recv, node, "sort")
         if name in ("append", "combine_first", "join", "merge", "concat"):
             out = self.union([recv] + pos)
             return out
-        if name in ("apply", "map", "transform", "pipe", "assign", "agg", "groupby", "rolling", "shift", "diff", "ewm", "expanding", "resample"):
+        if name in SERIAL_METHODS:
+            self.mark_serial(recv)
+            return base
+        if name in ("apply", "map", "transform", "pipe", "assign", "agg", "groupby", "resample"):
             return base
         if name == "to_datetime":
             return base
@@ -144,6 +158,23 @@ class MethodTransfer:
                 return True
         return bool(DATE_NAME.search(col))
 
+    @staticmethod
+    def kwconst(node: ast.Call, name: str) -> object:
+        for kw in node.keywords:
+            if kw.arg == name and isinstance(kw.value, ast.Constant):
+                return kw.value.value
+        return None
+
+    def mark_serial(self, v: Val) -> None:
+        """A feature computed from neighbouring rows (`shift`, `rolling`,
+        `diff`): row order matters for these rows."""
+        for ds, _ in v.origins:
+            info = self.datasets.get(ds)
+            if self._recs:
+                _memo.touch_dataset(self, ds)
+            if info is not None:
+                info["serial"] = True
+
     def inplace(self, node: ast.Call, out: Val, env: dict[str, Val]) -> None:
         ip = self.kwnode(node, "inplace")
         if isinstance(ip, ast.Constant) and ip.value is True and isinstance(node.func, ast.Attribute):
@@ -165,7 +196,7 @@ class MethodTransfer:
             sp = self.split_event(key, node, "folds", x, random=obj.shuffle)
             sp.random = obj.shuffle and obj.cls != "TimeSeriesSplit"
             return Val(kind="folds", index=(key, "train"), text="split")
-        if name in FIT_METHODS or name == "fit_transform" or name in ("fit_resample", "fit_sample"):
+        if name in FIT_METHODS or name in ("fit_transform", "fit_predict", "fit_resample", "fit_sample"):
             if obj.kind == "splitter":
                 return UNKNOWN
             data = self.union([x, y])
@@ -175,7 +206,7 @@ class MethodTransfer:
                     self.cv_split(node, Val(kind="obj", obj=obj.cv), x)
             has_val = any(kw.arg in ("validation_data", "eval_set", "validation_split") for kw in node.keywords)
             f = self.fit_event(node, obj, obj.cls, data, x, xnode, name, has_validation=has_val)
-            if name == "fit_transform":
+            if name in ("fit_transform", "fit_predict"):
                 return Val(origins=x.origins, fitted_by=x.fitted_by | {f.id}, resampled=x.resampled, kind="data")
             if name in ("fit_resample", "fit_sample"):
                 if obj.kind == "resampler":
@@ -187,7 +218,8 @@ class MethodTransfer:
                 ys = Val(origins=y.origins, fitted_by=y.fitted_by, resampled=y.resampled | extra, kind="data")
                 return Val(kind="tuple", elts=(xs, ys))
             return Val(kind="obj", obj=obj)
-        if name in APPLY_METHODS or name == "__call__":
+        if name in APPLY_METHODS or name == "__call__" or (name in PREDICT_METHODS and obj.kind == "transformer"):
+            # (a clustering's `predict` assigns rows to clusters: a transformation)
             fb = self.latest_fits(obj)
             self.record_use(node, obj, name, [x], arg=xnode)
             if name == "flow" and obj.cls == "ImageDataGenerator":

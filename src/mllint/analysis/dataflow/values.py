@@ -58,7 +58,7 @@ class Val:
     origins: frozenset = EMPTY
     fitted_by: frozenset = EMPTY
     resampled: frozenset = EMPTY
-    kind: str = "unknown"  # data | obj | tuple | index | folds | mask | stat | str | unknown
+    kind: str = "unknown"  # data | obj | tuple | index | folds | mask | stat | str | const | unknown
     obj: Obj | None = None
     elts: tuple | None = None
     index: tuple | None = None  # (split key, side) for fold indices
@@ -89,6 +89,8 @@ def _val_init(self: Val, **kw) -> None:
 
 Val.__init__ = _val_init  # type: ignore[method-assign]
 UNKNOWN = Val()
+# `True`, `False`, `None`: flags whose value decides an `if` (kind "const").
+CONSTS = {c: Val(kind="const", text=repr(c)) for c in (True, False, None)}
 
 
 def heldout(origin: tuple) -> bool:
@@ -98,6 +100,11 @@ def heldout(origin: tuple) -> bool:
 def join(a: Val, b: Val) -> Val:
     if a is b:
         return a
+    if a.kind == "const" or b.kind == "const":
+        # a flag set differently on two paths is no longer known
+        if a.kind == b.kind:
+            return a if a.text == b.text else UNKNOWN
+        return b if a.kind == "const" else a
     if a.kind == "unknown" and not a.origins:
         return b
     if b.kind == "unknown" and not b.origins:
