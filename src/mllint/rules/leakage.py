@@ -1,6 +1,6 @@
-"""ML2xx: data leakage and evaluation validity (built on mllint.analysis.dataflow).
+"""ML201-ML209: data leakage and evaluation validity (built on mllint.analysis.dataflow).
 
-All eight codes share one provenance analysis per module
+All nine codes share one provenance analysis per module
 (`mllint.analysis.dataflow.analyse`), run once from `finish()` and cached as the
 module fact "leakage". This module only turns its raw findings into
 messages that name both ends of the leak, with lines (or cell and line in a
@@ -18,7 +18,7 @@ from mllint.core.astwalk import node_memo, subtree
 from mllint.core.severity import Severity
 from mllint.rules.base import Rule, register
 
-LEAKAGE_CODES = ("ML201", "ML202", "ML203", "ML204", "ML205", "ML206", "ML207", "ML208")
+LEAKAGE_CODES = ("ML201", "ML202", "ML203", "ML204", "ML205", "ML206", "ML207", "ML208", "ML209")
 
 
 def leakage_facts(ctx, selected: frozenset | None = None) -> LeakageFacts:
@@ -238,4 +238,19 @@ class DataLeakage(Rule):
         return (
             f"only threshold-dependent metrics ({metrics}) are reported; add a threshold-free one such as "
             "`roc_auc_score`, `average_precision_score` or `log_loss`."
+        )
+
+    def _msg_ML209(self, raw: RawFinding) -> str:
+        f = raw.fit
+        g = raw.extra["train_fit"]
+        call = f.node.func.attr if isinstance(f.node.func, ast.Attribute) else f.method
+        held = f"`{self.text(f.arg, 40)}`" if f.arg is not None else "the held-out rows"
+        source = self.split_desc(raw.split) if raw.split is not None else "the labelled test file"
+        same = "again" if g.obj is f.obj else "anew (a new one, built for each part)"
+        return (
+            f"`{self.text(f.node, 50)}` ({self.where(f.node)}) fits `{f.cls}` {same} on {held}, the held-out "
+            f"part of {source}, after it was fitted on the training part ({self.where(g.node)}): the "
+            f"held-out rows are transformed with their own statistics, so the score is not the one "
+            f"production will see. Use `.transform` on the held-out rows with the transformer fitted on "
+            f"the training part (not `.{call}`), or put it in a Pipeline."
         )

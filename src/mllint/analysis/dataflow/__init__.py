@@ -21,7 +21,7 @@ Abstract values (`Val`) carry:
 
 The pass records events (fits, splits, applications of fitted objects,
 evaluations, cross-validation calls) and `LeakageFacts.decide()` turns them
-into raw findings for ML201-ML208; the rules only format messages.
+into raw findings for ML201-ML209; the rules only format messages.
 
 The analysis in modules, along its data flow:
 
@@ -31,7 +31,7 @@ The analysis in modules, along its data flow:
 * `interpreter` (`Analysis`: state and statements) with its transfer mixins
   `expressions`, `calls` (helper inlining), `library`, `methods` and
   `recording` (events), and `memo` (calls remembered between analyses);
-* `decisions` - events to raw findings for ML201-ML208;
+* `decisions` - events to raw findings for ML201-ML209;
 * `imports` - the cheap import alias map the pass starts from.
 """
 

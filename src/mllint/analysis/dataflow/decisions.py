@@ -1,4 +1,4 @@
-"""Deciding: the rules ML201-ML208 as decisions over the recorded events,
+"""Deciding: the rules ML201-ML209 as decisions over the recorded events,
 producing raw findings the rules format into messages."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from mllint.analysis.dataflow.tables import (
     BINARY_DEFAULT_METRICS,
     ENCODER_CLASSES,
     HELD_OUT_NAME,
+    LABEL_CLASSES,
     PREDICT_METHODS,
     STATELESS_CLASSES,
     THRESHOLD_METRICS,
@@ -194,6 +195,7 @@ class LeakageFacts:
 
         self.decide_selection(add)
         self.decide_eval_facts(add)
+        self.decide_refit(add, fits, reached)
 
     # -- rows ------------------------------------------------------------
     def labelled_files(self) -> set:
@@ -282,6 +284,45 @@ class LeakageFacts:
                 split = self.split_of_key(key) if key != "file" else None
                 add("ML202", f.node, kind, fit=f, split=split, use=u, extra={"guesses": self.guesses(of, ou)})
                 break
+
+    def decide_refit(self, add, fits: list[Fit], reached: set) -> None:
+        """ML209: a transformer fitted on the training part and fitted again
+        on held-out rows of the same split (the same object, another object
+        built at the same place - a helper called once per split - or
+        another of the same class), whose output reaches an evaluation."""
+        learned = [
+            f for f in fits
+            if f.obj is not None and f.origins and not f.stat
+            and (f.obj.kind == "transformer" or f.obj.cls in LABEL_CLASSES)
+            and f.obj.cls not in STATELESS_CLASSES - LABEL_CLASSES
+        ]
+        for f in learned:
+            if f.id not in reached or not all(self.held(o) for o in f.origins):
+                continue
+            for g in learned:
+                if g is f or g.obj.cls != f.obj.cls or not g.origins or any(self.held(o) for o in g.origins):
+                    continue
+                key = self.sibling_key(g.origins, f.origins)
+                if key is not None:
+                    split = self.split_of_key(key) if key != "file" else None
+                    add("ML209", f.node, "refit-on-held-out", fit=f, split=split, extra={"train_fit": g})
+                    break
+
+    def sibling_key(self, train_origins: frozenset, held_origins: frozenset) -> object | None:
+        """The split that puts these rows on opposite sides (training vs
+        held-out part), "file" for a labelled test file next to training
+        rows, or None."""
+        for oh in sorted(held_origins, key=str):
+            for ot in sorted(train_origins, key=str):
+                if oh[0] != ot[0]:
+                    if oh[1][:1] == (("file", "test"),) and not ot[1][:1] == (("file", "test"),):
+                        return "file"
+                    continue
+                sides = dict(ot[1])
+                for k, s in oh[1]:
+                    if s == "test" and sides.get(k) == "train":
+                        return k
+        return None
 
     def decide_selection(self, add) -> None:
         """ML204: several models / settings scored on one test set, best kept."""

@@ -273,7 +273,7 @@ class Analysis(ExpressionTransfer, CallTransfer, LibraryCalls, MethodTransfer, E
         if t is ast.Compare and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot, ast.Eq, ast.NotEq)):  # type: ignore[attr-defined]
             left, right = test.left, test.comparators[0]  # type: ignore[attr-defined]
             a, b = self.const_text(left, env), self.const_text(right, env)
-            if a is None or b is None:
+            if a is None or b is None or (a == b == "<value>"):
                 return None
             same = a == b
             return same if isinstance(test.ops[0], (ast.Is, ast.Eq)) else not same  # type: ignore[attr-defined]
@@ -284,7 +284,10 @@ class Analysis(ExpressionTransfer, CallTransfer, LibraryCalls, MethodTransfer, E
             return repr(node.value)  # type: ignore[attr-defined]
         if node.__class__ is ast.Name:
             v = self.lookup(node.id, env)  # type: ignore[attr-defined]
-            return v.text if v.kind == "const" else None
+            if v.kind == "const":
+                return v.text
+            if not v.opaque and (v.obj is not None or v.origins or v.kind in ("tuple", "str", "stat")):
+                return "<value>"  # something, not None (`if scaler is None:`)
         return None
 
     @staticmethod

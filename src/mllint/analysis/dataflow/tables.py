@@ -68,6 +68,9 @@ STATELESS_CLASSES = frozenset(
         "LabelEncoder", "LabelBinarizer", "MultiLabelBinarizer", "SplineTransformer",
     }
 )
+# Label encoders learn the classes (their codes): refitting one on held-out
+# labels can re-number them (ML209).
+LABEL_CLASSES = frozenset({"LabelEncoder", "LabelBinarizer", "MultiLabelBinarizer"})
 # Encoders learn categories only: a leak before a split (ML201), too mild to
 # report for cross-validation (ML205).
 ENCODER_CLASSES = frozenset(
