@@ -205,11 +205,37 @@ class DataLeakage(Rule):
         )
 
     def _msg_ML204(self, raw: RawFinding) -> str:
-        return (
-            f"the test data {self.test_name(raw)} from {self.split_desc(raw.split)} scores several models or "
-            "settings and the best one is kept: its score is then optimistically biased. Select on a "
-            "validation split or with cross-validation and score the test set once, at the end."
+        test = self.test_name(raw)
+        split = self.split_desc(raw.split) if raw.split is not None else "the labelled test file"
+        fix = (
+            "Select on a validation split carved from the training rows (or with cross-validation) and "
+            "score the test split once, for the chosen model."
         )
+        if raw.kind == "early-stopping":
+            later = raw.extra["eval"]
+            what = f"`{raw.use.obj.cls}`" if raw.use.obj is not None else "the model"
+            return (
+                f"{what} stops early / keeps its best epoch on the test data {test} of {split}, and the same "
+                f"split then reports the score (`{self.text(later.node, 40)}`, {self.where(later.node)}): the "
+                f"number of rounds or epochs was chosen on it, so the score is optimistic. {fix}"
+            )
+        if raw.kind == "sweep":
+            loop = raw.extra["loop"]
+            names = ", ".join(sorted(f"`{n}`" for n in self.loop_target_names(loop))) or "a loop variable"
+            return (
+                f"each {raw.extra['what']} of the loop over {names} ({self.where(loop)}) is scored on the test "
+                f"data {test} of {split}: choosing among them by these scores (in code or by reading them) "
+                f"makes the chosen one's test score optimistic. {fix}"
+            )
+        return (
+            f"the test data {test} from {split} scores several models or settings and the best one is "
+            f"kept: its score is then optimistically biased. {fix}"
+        )
+
+    @staticmethod
+    def loop_target_names(loop: ast.AST) -> set[str]:
+        targets = [loop.target] if isinstance(loop, (ast.For, ast.AsyncFor)) else [g.target for g in getattr(loop, "generators", ())]
+        return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
 
     def _msg_ML205(self, raw: RawFinding) -> str:
         f = raw.fit

@@ -9,18 +9,21 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from mllint.analysis.dataflow.events import CVUse, Fit, Resample, Split, Use
-from mllint.analysis.dataflow.names import selected_names
+from mllint.analysis.dataflow.names import flow_closure, mentioned, name_flows, selected_names
 from mllint.analysis.dataflow.tables import (
     BINARY_DEFAULT_METRICS,
+    EMPTY,
     ENCODER_CLASSES,
     HELD_OUT_NAME,
     LABEL_CLASSES,
     PREDICT_METHODS,
     STATELESS_CLASSES,
+    SWEEP_RECEIVER_METHODS,
     THRESHOLD_METRICS,
     VAL_NAME,
 )
 from mllint.analysis.dataflow.values import heldout
+from mllint.core.astwalk import subtree
 
 if TYPE_CHECKING:
     from mllint.analysis.dataflow.interpreter import Analysis
@@ -324,26 +327,120 @@ class LeakageFacts:
                         return k
         return None
 
-    def decide_selection(self, add) -> None:
-        """ML204: several models / settings scored on one test set, best kept."""
+    def selection_keys(self, origins: frozenset) -> list:
+        """The held-out parts an evaluation scores that are meant as a test
+        set: parts of a split other than cross-validation folds, unless every
+        name they went to reads like validation data (`X_val`: meant for
+        selection); a labelled test file is its own key."""
         a = self.a
-        by_split: dict[object, list[Use]] = {}
-        for u in a.uses:
-            if not u.is_eval:
-                continue
-            for k in self.heldout_keys(u.origins):
+        out = []
+        for ds, part in origins:
+            keys = [k for k, side in part if side == "test"]
+            for k in keys:
+                if k == "file":
+                    if len(keys) == 1 and ds in self.labelled_files():
+                        out.append(("file", ds))
+                    continue
                 s = a.splits.get(k)
                 if s is None or s.kind == "folds":
                     continue
                 names = s.test_names
                 if names and all(VAL_NAME.search(n) for n in names):
                     continue
-                by_split.setdefault(k, []).append(u)
-        if not by_split:
-            return
-        selected = a.selected if a.selected is not None else selected_names(a.tree)  # once, not once per split
+                out.append(k)
+        return out
+
+    @staticmethod
+    def loop_names(loop: ast.AST) -> frozenset:
+        if isinstance(loop, (ast.For, ast.AsyncFor)):
+            return mentioned(loop.target)
+        gens = getattr(loop, "generators", None)
+        if gens:
+            return frozenset().union(*(mentioned(g.target) for g in gens))
+        return EMPTY
+
+    @staticmethod
+    def y_true_arg(u: Use) -> ast.AST | None:
+        node = u.node
+        if not isinstance(node, ast.Call):
+            return None
+        i, kw = (1, "y") if u.obj is not None else (0, "y_true")
+        if len(node.args) > i:
+            return node.args[i]
+        return next((k.value for k in node.keywords if k.arg == kw), None)
+
+    def sweep(self, u: Use) -> str | None:
+        """Is this evaluation inside a loop that varies a setting of what it
+        scores: a hyperparameter of the model built in the loop
+        (`DecisionTreeRegressor(max_depth=depth)`), a transformer's
+        (`SelectKBest(k=k)`), or the evaluation itself (a threshold
+        `f1_score(y_te, proba >= t)`)? (A loop over models, a loop over target
+        columns or over seeds is not a sweep.)"""
+        loop = u.in_loop
+        if loop is None:
+            return None
+        names = set(self.loop_names(loop))
+        if not names:
+            return None
+        body = loop.body if isinstance(loop, (ast.For, ast.AsyncFor)) else [loop]
+        for st in body:
+            for n in subtree(st):
+                # loop variables that are the models themselves: a loop over models
+                if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in names and n.attr in SWEEP_RECEIVER_METHODS:
+                    names.discard(n.value.id)
+        if not names or not names.isdisjoint(mentioned(self.y_true_arg(u))):
+            return None
+        if isinstance(u.node, ast.Call) and not names.isdisjoint(mentioned(u.node)):
+            return "threshold"
+        for st in body:
+            for n in subtree(st):
+                if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "set_params" and not names.isdisjoint(mentioned(n)):
+                    return "hyperparameter"
+        for f in self.a.fits.values():
+            if f.in_loop is not loop or f.obj is None or not isinstance(f.obj.node, ast.Call) or f.obj.node is f.node:
+                continue
+            ctor = f.obj.node
+            cf = ctor.func
+            if not (cf.attr if isinstance(cf, ast.Attribute) else cf.id if isinstance(cf, ast.Name) else "a")[:1].isupper():
+                continue  # an object known from its use (`model.fit(...)`), not built by a constructor
+            args = [*ctor.args, *(k.value for k in ctor.keywords if k.arg not in ("random_state", "seed", "verbose", "n_jobs"))]
+            if any(not names.isdisjoint(mentioned(a)) for a in args):
+                return "hyperparameter" if f.obj.effective_kind() in ("model", "search") else "preprocessing setting"
+        return None
+
+    def decide_selection(self, add) -> None:
+        """ML204: the test split chooses among models or settings: early
+        stopping / a best checkpoint on it before it reports the score, a
+        sweep (hyperparameter, threshold, feature count) scored on it, even
+        when a person picks by reading printed scores, or several models
+        scored on it and the best kept (a comparison or ranking of the scores,
+        followed through containers)."""
+        a = self.a
+        by_split: dict[object, list[Use]] = {}
+        for u in a.uses:
+            if u.is_eval:
+                for k in self.selection_keys(u.origins):
+                    by_split.setdefault(k, []).append(u)
+        flows = closure = None
         for k, uses in by_split.items():
-            if selected.isdisjoint(frozenset().union(*(u.targets for u in uses))):
+            split = a.splits.get(k)
+            uses.sort(key=lambda u: u.seq)
+            found = False
+            for u in uses:
+                if u.method == "early-stopping" and any(v.seq > u.seq and v.method != "early-stopping" for v in uses):
+                    later = next(v for v in uses if v.seq > u.seq and v.method != "early-stopping")
+                    add("ML204", u.node, "early-stopping", use=u, split=split, extra={"eval": later})
+                    found = True
+                    break
+            if found:
+                continue
+            for u in uses:
+                what = self.sweep(u) if u.method != "early-stopping" else None
+                if what is not None:
+                    add("ML204", u.node, "sweep", use=u, split=split, extra={"what": what, "loop": u.in_loop})
+                    found = True
+                    break
+            if found:
                 continue
             # several fitted models (or one model refitted in the loop that scores it)
             fits: set[int] = set()
@@ -353,9 +450,15 @@ class LeakageFacts:
                     fits.add(f.id)
                     looped = looped or (f.in_loop is not None and u.in_loop is f.in_loop)
             objs = {id(u.obj) for u in uses if u.obj is not None} | {id(m) for u in uses for m in u.models}
-            if looped or len(fits) >= 2 or len(objs) >= 2:
-                first = min(uses, key=lambda u: u.seq)
-                add("ML204", first.node, "multi-test", use=first, split=a.splits.get(k))
+            if not (looped or len(fits) >= 2 or len(objs) >= 2):
+                continue
+            if closure is None:
+                closure = a.selected if a.selected is not None else selected_names(a.tree)  # once, not once per split
+                flows = name_flows(a.tree)
+            targets = flow_closure(frozenset().union(*(u.targets for u in uses)), flows)
+            if not closure.isdisjoint(targets):
+                first = uses[0]
+                add("ML204", first.node, "multi-test", use=first, split=split)
 
     def decide_eval_facts(self, add) -> None:
         a = self.a

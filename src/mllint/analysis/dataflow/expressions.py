@@ -84,12 +84,24 @@ class ExpressionTransfer:
             v = self.ev(node.value, env)
             self.assign(node.target, v, env, node.value)
             return v
-        if t in (ast.ListComp, ast.GeneratorExp, ast.SetComp):
+        if t in (ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp):
+            # a loop: its body is evaluated once, as "in this loop" (a
+            # threshold sweep `[f1(y, p > t) for t in ts]` is one)
             env2 = dict(env)
             for gen in node.generators:
                 it = self.ev(gen.iter, env2)
                 self.bind_loop_target(gen.target, it, env2, gen.iter)
-            v = self.ev(node.elt, env2)
+                for cond in gen.ifs:
+                    self.ev(cond, env2)
+            self.loops.append(node)
+            try:
+                if t is ast.DictComp:
+                    self.ev(node.key, env2)
+                    v = self.ev(node.value, env2)
+                else:
+                    v = self.ev(node.elt, env2)
+            finally:
+                self.loops.pop()
             return Val(kind="tuple", elts=(v,)) if v.kind != "unknown" or v.origins else UNKNOWN
         if t is ast.Dict:
             for k in node.keys:
@@ -98,6 +110,9 @@ class ExpressionTransfer:
             vals = tuple(self.ev(v, env) for v in node.values)
             return Val(kind="tuple", elts=vals) if any(v.kind == "obj" for v in vals) else UNKNOWN
         if t is ast.JoinedStr:
+            for part in node.values:
+                if part.__class__ is ast.FormattedValue:
+                    self.ev(part.value, env)  # f"{roc_auc_score(y_te, p):.3f}" scores something
             return Val(kind="str", text="".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str)))
         if t is ast.Starred:
             return self.ev(node.value, env)

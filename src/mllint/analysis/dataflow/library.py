@@ -115,6 +115,7 @@ class LibraryCalls:
                 self.cvs.append(CVUse(self.tick(), node, q, data, None))
                 return Val(kind="stat")
             self.fit_event(node, obj, q, data, None, node.args[1] if len(node.args) > 1 else None, "fit")
+            self.early_stopping(node, obj, kws)
             return Val(kind="obj", obj=obj)
         if short in AUGMENT_FUNCS and top in ("numpy", "tensorflow", "torch", "scipy") and pos and pos[0].origins:
             x = pos[0]

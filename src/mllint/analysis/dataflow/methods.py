@@ -206,6 +206,8 @@ class MethodTransfer:
                     self.cv_split(node, Val(kind="obj", obj=obj.cv), x)
             has_val = any(kw.arg in ("validation_data", "eval_set", "validation_split") for kw in node.keywords)
             f = self.fit_event(node, obj, obj.cls, data, x, xnode, name, has_validation=has_val)
+            if has_val:
+                self.early_stopping(node, obj, kws)
             if name in ("fit_transform", "fit_predict"):
                 return Val(origins=x.origins, fitted_by=x.fitted_by | {f.id}, resampled=x.resampled, kind="data")
             if name in ("fit_resample", "fit_sample"):

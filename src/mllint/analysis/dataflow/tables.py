@@ -159,6 +159,13 @@ SERIAL_METHODS = frozenset({"rolling", "shift", "diff", "ewm", "expanding", "pct
 # Row selectors: their result indexes rows (`df[df.index.isin(test.index)]`).
 MASK_METHODS = frozenset({"isin", "isna", "isnull", "notna", "notnull", "between", "duplicated"})
 
+# Keyword arguments passing data a model is monitored on while it trains.
+EVAL_SET_KWARGS = ("eval_set", "validation_data", "valid_sets", "evals")
+
+# A loop variable used as `model.fit(...)`/`model.predict(...)` is a model
+# (a loop over models), not a setting being swept.
+SWEEP_RECEIVER_METHODS = frozenset({"fit", "predict", "predict_proba", "decision_function", "score", "evaluate", "fit_transform", "transform", "set_params"})
+
 THRESHOLD_METRICS = frozenset(
     {"accuracy_score", "f1_score", "precision_score", "recall_score", "fbeta_score", "balanced_accuracy_score", "jaccard_score"}
 )
