@@ -99,10 +99,10 @@ class LeakageFacts:
         # quadratic in a long module): splits by the rows they split, uses by
         # the fit they apply and by the model fits whose predictions they
         # score. Each list keeps the order of the scan it replaces.
-        splits_by_origin: dict[object, list[Split]] = {}
+        splits_by_ds: dict[object, list[tuple]] = {}
         for sp in splits:
             for o in sp.inputs:
-                splits_by_origin.setdefault(o, []).append(sp)
+                splits_by_ds.setdefault(o[0], []).append((o, sp))
         uses_by_fit: dict[int, list[Use]] = {}
         uses_by_model_fit: dict[int, list[Use]] = {}
         for u in a.uses:
@@ -135,7 +135,12 @@ class LeakageFacts:
                 continue
             if f.stat and f.id not in reached:
                 continue
-            sharing = {id(sp): sp for o in inside for sp in splits_by_origin.get(o, ())}
+            # splits of rows the fit saw (also a nested split of a part of them:
+            # fitted on X, only the validation part of X_rest is scored)
+            sharing = {
+                id(sp): sp for o in inside for si, sp in splits_by_ds.get(o[0], ())
+                if self.overlaps(o, (si[0], si[1] + ((sp.key, "test"),)))  # the fit saw rows this split holds out
+            }
             for s in sorted(sharing.values(), key=lambda sp: sp.seq):
                 uses = held_uses.get(s.key, [])
                 if not uses:

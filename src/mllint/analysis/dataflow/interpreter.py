@@ -172,6 +172,8 @@ class Analysis(ExpressionTransfer, CallTransfer, LibraryCalls, MethodTransfer, E
             self.ev(st.value, env)
         elif t in (ast.For, ast.AsyncFor):
             it = self.ev(st.iter, env)
+            if self.unroll_frames(st, it, env):
+                return
             self.loops.append(st)
             for _ in range(2 if len(self.loops) <= 2 and self.budget > 0 else 1):
                 self.bind_loop_target(st.target, it, env, st.iter)
@@ -233,6 +235,38 @@ class Analysis(ExpressionTransfer, CallTransfer, LibraryCalls, MethodTransfer, E
             self.ev(st.subject, env)
             for case in st.cases:
                 self.block(case.body, env)
+
+    def unroll_frames(self, st: ast.For | ast.AsyncFor, it: Val, env: dict[str, Val]) -> bool:
+        """`for frame in (train, test): frame["a"] = frame["a"].fillna(...)`
+        (also over a list bound to a name, `combine = [train, test]`): the
+        body runs once per frame, and what it does to the loop variable
+        happens to the frame itself (the names bound to it), unless the body
+        rebinds the variable."""
+        elts = it.elts
+        target = st.target
+        if it.kind != "tuple" or not elts or len(elts) > 6 or target.__class__ is not ast.Name:
+            return False
+        if not all(isinstance(e, Val) and e.origins for e in elts):
+            return False
+        name = target.id  # type: ignore[attr-defined]
+        rebinds = any(
+            isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+            and any(isinstance(tg, ast.Name) and tg.id == name for tg in (n.targets if isinstance(n, ast.Assign) else [n.target]))
+            for b in st.body for n in ast.walk(b)
+        )
+        self.loops.append(st)
+        try:
+            for e in elts:
+                aliases = [k for k, v in env.items() if v is e and k != name]
+                env[name] = e
+                self.block(st.body, env)
+                if not rebinds:
+                    for k in aliases:
+                        env[k] = env[name]
+        finally:
+            self.loops.pop()
+        self.block(st.orelse, env)
+        return True
 
     def ev_parallel(self, target: ast.Tuple | ast.List, value: ast.Tuple | ast.List, env: dict[str, Val]) -> Val:
         """`a, b = e1, e2`: every element is evaluated (before anything is
