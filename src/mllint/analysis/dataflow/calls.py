@@ -8,7 +8,7 @@ import ast
 
 import mllint.analysis.dataflow.memo as _memo
 from mllint.analysis.dataflow.names import is_test_name
-from mllint.analysis.dataflow.values import CONSTS, UNKNOWN, Val, join
+from mllint.analysis.dataflow.values import CONSTS, UNKNOWN, Obj, Val, join
 
 
 class CallTransfer:
@@ -28,6 +28,8 @@ class CallTransfer:
                 _memo.func_read(self, func.id)
             if func.id in self.funcs and func.id not in self.imports and func.id not in env:
                 return self.inline(node, self.funcs[func.id], env)
+            if func.id in self.class_defs and func.id not in self.imports and func.id not in env and self.depth < self.MAX_DEPTH:
+                return self.instantiate(node, func.id, env)
             v = env.get(func.id) or (self.module_env.get(func.id) if env is not self.module_env else None)
             if v is not None and v.kind == "obj" and v.obj is not None:
                 # keras layer / model called on data
@@ -38,6 +40,21 @@ class CallTransfer:
         for a in node.args:
             self.ev(a, env)
         return UNKNOWN
+
+    def instantiate(self, node: ast.Call, cls: str, env: dict[str, Val]) -> Val:
+        """`FeatureBuilder(cols)`: an instance of a class of the module, with
+        its attributes; `__init__` and the methods called on it are run with
+        `self` bound to it (`self.scaler.fit(X)` is a fit)."""
+        obj = Obj(cls, "unknown", node)
+        obj.attrs = {}
+        me = Val(kind="obj", obj=obj)
+        init = self.class_method(cls, "__init__")
+        if init is not None:
+            pos, kws = self.args(node, env)
+            self.call_function(init, [me, *pos], kws, env)
+        else:
+            self.args(node, env)
+        return me
 
     def args(self, node: ast.Call, env: dict[str, Val]) -> tuple[list[Val], dict[str, Val]]:
         # Plain loops: a comprehension costs a frame per call, and this runs for every call.

@@ -38,6 +38,9 @@ class ExpressionTransfer:
         if t is ast.Attribute:
             base = self.ev(node.value, env)
             if base.kind == "obj":
+                attrs = base.obj.attrs if base.obj is not None else None
+                if attrs is not None and node.attr in attrs:
+                    return attrs[node.attr]  # self.scaler of an instance of a module class
                 if node.attr in ("best_estimator_", "estimator", "model", "best_model"):
                     return base
                 return UNKNOWN
@@ -140,6 +143,11 @@ class ExpressionTransfer:
     # -- subscripts: columns, splits by slice / mask / fold indices --------
     def subscript(self, node: ast.Subscript, env: dict[str, Val]) -> Val:
         value = node.value
+        if value.__class__ is ast.Attribute and value.attr in ("c_", "r_") and (self.resolve(value) or "").startswith("numpy."):  # type: ignore[attr-defined]
+            # np.c_[num, cat]: the columns (or rows) stacked
+            sl = node.slice
+            parts = sl.elts if isinstance(sl, ast.Tuple) else [sl]
+            return self.union([self.ev(p, env) for p in parts if not isinstance(p, ast.Slice)])
         accessor = None
         if isinstance(value, ast.Attribute) and value.attr in ("iloc", "loc", "iat", "at"):
             accessor = value.attr

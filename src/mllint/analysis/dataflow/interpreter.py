@@ -57,6 +57,7 @@ class Analysis(ExpressionTransfer, CallTransfer, LibraryCalls, MethodTransfer, E
         # Return values of helpers analysed with no data/object argument.
         self.plain_returns: dict[int, Val] = {}
         self.classes: list[ast.ClassDef] = []
+        self.class_defs: dict[str, ast.ClassDef] = {}  # module-level classes, by name (instances are inlined)
         # Per-node memos (the tree does not change during the pass and
         # statements are revisited: loop bodies, inlined helpers).
         self._store_names: dict[int, frozenset] = {}
@@ -146,6 +147,10 @@ class Analysis(ExpressionTransfer, CallTransfer, LibraryCalls, MethodTransfer, E
         t = type(st)
         if t is ast.Assign:
             tg = st.targets[0] if len(st.targets) == 1 else None
+            if tg is not None and tg.__class__ is ast.Name and st.value.__class__ is ast.Lambda:
+                # `normalise = lambda col: ...`: a helper like a `def`
+                self.define_lambda(tg.id, st.value, env)  # type: ignore[arg-type]
+                return
             if tg is not None and tg.__class__ is ast.Name:
                 self.target_hint = tg.id
                 v = self.ev(st.value, env)
@@ -231,10 +236,34 @@ class Analysis(ExpressionTransfer, CallTransfer, LibraryCalls, MethodTransfer, E
         elif t is ast.ClassDef:
             if self.depth == 0:
                 self.classes.append(st)
+                self.class_defs[st.name] = st
         elif hasattr(ast, "Match") and t is ast.Match:
             self.ev(st.subject, env)
             for case in st.cases:
                 self.block(case.body, env)
+
+    def define_lambda(self, name: str, lam: ast.Lambda, env: dict[str, Val]) -> None:
+        fn = lam.__dict__.get("_mllint_fn")
+        if fn is None:
+            # the same node every time (the memo compares function nodes)
+            fn = ast.FunctionDef(name=name, args=lam.args, body=[ast.Return(value=lam.body)], decorator_list=[], returns=None)
+            ast.copy_location(fn, lam)
+            ast.copy_location(fn.body[0], lam.body)
+            lam.__dict__["_mllint_fn"] = fn
+        self.funcs[name] = fn
+        if self._recs:
+            _memo.func_write(self, name, fn, False)
+        env.pop(name, None)
+
+    def rebind(self, env: dict[str, Val], name: str, old: Val, new: Val) -> None:
+        """`name` now holds `new` instead of `old` (a column filled, rows
+        fitted in place): so do the names bound to the same value
+        (`df = housing` then `df["a"].fillna(..., inplace=True)`)."""
+        env[name] = new
+        if old.origins:
+            for k, v in list(env.items()):
+                if v is old:
+                    env[k] = new
 
     def unroll_frames(self, st: ast.For | ast.AsyncFor, it: Val, env: dict[str, Val]) -> bool:
         """`for frame in (train, test): frame["a"] = frame["a"].fillna(...)`
@@ -379,12 +408,12 @@ class Analysis(ExpressionTransfer, CallTransfer, LibraryCalls, MethodTransfer, E
             if isinstance(base, ast.Name):
                 cur = self.lookup(base.id, env)
                 if cur.origins and (v.fitted_by or v.resampled) and v.origins & cur.origins:
-                    env[base.id] = Val(
+                    self.rebind(env, base.id, cur, Val(
                         origins=cur.origins,
                         fitted_by=cur.fitted_by | v.fitted_by,
                         resampled=cur.resampled,
                         kind="data",
-                    )
+                    ))
                 if cur.origins and value_node is not None and self.is_to_datetime(value_node):
                     col = self.const_str(target.slice)
                     for ds, _ in cur.origins:
@@ -394,10 +423,18 @@ class Analysis(ExpressionTransfer, CallTransfer, LibraryCalls, MethodTransfer, E
                         if info is not None and col:
                             info["date_cols"].add(col)
         elif isinstance(target, ast.Attribute):
-            if target.attr == "index" and isinstance(target.value, ast.Name) and value_node is not None:
+            if isinstance(target.value, ast.Name):
                 cur = self.lookup(target.value.id, env)
-                if self.is_to_datetime(value_node):
-                    self.mark_time(cur, target)
+                if cur.obj is not None and cur.obj.attrs is not None:
+                    cur.obj.attrs[target.attr] = v  # self.scaler = StandardScaler()
+                elif target.attr == "index" and value_node is not None:
+                    if self.is_to_datetime(value_node):
+                        self.mark_time(cur, target)
+                elif cur.origins and (v.fitted_by or v.resampled) and v.origins & cur.origins:
+                    # df.age = df.age.fillna(df.age.mean()): a column, attribute-style
+                    self.rebind(env, target.value.id, cur, Val(
+                        origins=cur.origins, fitted_by=cur.fitted_by | v.fitted_by, resampled=cur.resampled, kind="data"
+                    ))
         elif isinstance(target, ast.Starred):
             self.assign(target.value, v, env, value_node)
 

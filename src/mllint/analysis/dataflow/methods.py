@@ -60,6 +60,8 @@ class MethodTransfer:
         pos, kws = self.args(node, env)
         if recv.kind == "str":
             return Val(kind="str", text=recv.text)
+        if recv.kind == "stat":
+            return recv  # counts.to_dict(), means.round(2): still the statistic
         if not recv.origins:
             return self.union(pos) if name in ("append", "concat", "merge", "join") else UNKNOWN
         base = self.data_like(recv)
@@ -134,12 +136,28 @@ class MethodTransfer:
         if name in SERIAL_METHODS:
             self.mark_serial(recv)
             return base
+        if name in ("apply", "map", "transform", "pipe", "agg", "aggregate", "applymap") and node.args:
+            fb = self.apply_callable(node.args[0], base, env)
+            if fb:
+                return Val(origins=base.origins, fitted_by=base.fitted_by | fb, resampled=base.resampled, kind="data")
+            return base
         if name in ("apply", "map", "transform", "pipe", "assign", "agg", "groupby", "resample"):
             return base
         if name == "to_datetime":
             return base
         self.inplace(node, base, env)
         return base
+
+    def class_method(self, cls: str, name: str) -> ast.FunctionDef | None:
+        cdef = self.class_defs.get(cls)
+        if cdef is None:
+            return None
+        if self._recs:
+            _memo.taint_all(self)  # (class bodies are not among what the memo checks)
+        for st in cdef.body:
+            if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)) and st.name == name:
+                return st  # type: ignore[return-value]
+        return None
 
     @staticmethod
     def text_of(node: ast.AST) -> str:
@@ -157,6 +175,23 @@ class MethodTransfer:
             if info is not None and col in info["date_cols"]:
                 return True
         return bool(DATE_NAME.search(col))
+
+    def apply_callable(self, fn: ast.AST, rows: Val, env: dict[str, Val]) -> frozenset:
+        """`s.apply(lambda v: (v - s.mean()) / s.std())`, `df[num].apply(normalise)`:
+        what the function learns from the rows (fits inside it)."""
+        if fn.__class__ is ast.Lambda:
+            local = dict(env)
+            for p in fn.args.args:  # type: ignore[attr-defined]
+                local[p.arg] = rows
+            return self.ev(fn.body, local).fitted_by  # type: ignore[attr-defined]
+        if fn.__class__ is ast.Name and fn.id in self.funcs and fn.id not in env and fn.id not in self.imports:  # type: ignore[attr-defined]
+            if self._recs:
+                _memo.func_read(self, fn.id)  # type: ignore[attr-defined]
+            self.called.add(fn.id)  # type: ignore[attr-defined]
+            if self._recs:
+                _memo.called(self, fn.id)  # type: ignore[attr-defined]
+            return self.call_function(self.funcs[fn.id], [rows], {}, env).fitted_by  # type: ignore[attr-defined]
+        return EMPTY
 
     @staticmethod
     def kwconst(node: ast.Call, name: str) -> object:
@@ -183,11 +218,17 @@ class MethodTransfer:
                 base = base.value
             if isinstance(base, ast.Name):
                 cur = self.lookup(base.id, env)
-                env[base.id] = Val(origins=cur.origins, fitted_by=cur.fitted_by | out.fitted_by, resampled=cur.resampled, kind="data")
+                self.rebind(env, base.id, cur, Val(origins=cur.origins, fitted_by=cur.fitted_by | out.fitted_by, resampled=cur.resampled, kind="data"))
 
     def obj_method(self, node: ast.Call, name: str, obj: Obj, env: dict[str, Val]) -> Val:
         obj.methods.add(name)
         pos, kws = self.args(node, env)
+        if obj.attrs is not None:
+            fn = self.class_method(obj.cls, name)
+            if fn is not None:
+                # builder.fit(df): a method of a class of the module, run with `self`
+                return self.call_function(fn, [Val(kind="obj", obj=obj), *pos], kws, env)
+            return UNKNOWN
         x = pos[0] if pos else kws.get("X", kws.get("x", kws.get("raw_documents", UNKNOWN)))
         y = pos[1] if len(pos) > 1 else kws.get("y", UNKNOWN)
         xnode = node.args[0] if node.args else None

@@ -128,7 +128,7 @@ CV_FUNCS = frozenset(
     }
 )
 SCALE_FUNCS = frozenset({"scale", "minmax_scale", "robust_scale", "maxabs_scale", "quantile_transform", "power_transform"})
-STAT_METHODS = frozenset({"mean", "std", "var", "median", "min", "max", "quantile", "mode", "sum", "nanmean", "nanstd", "nanmedian", "percentile"})
+STAT_METHODS = frozenset({"mean", "std", "var", "median", "min", "max", "quantile", "mode", "sum", "nanmean", "nanstd", "nanmedian", "percentile", "value_counts"})
 FIT_METHODS = frozenset({"fit", "partial_fit", "fit_on_texts", "adapt", "fit_generator"})
 APPLY_METHODS = frozenset(
     {"transform", "texts_to_sequences", "texts_to_matrix", "inverse_transform", "flow", "standardize"}

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 class Obj:
     """A fitted-or-fittable object: estimator, transformer, resampler, splitter."""
 
-    __slots__ = ("cls", "kind", "node", "fits", "methods", "shuffle", "final", "parts", "cv")
+    __slots__ = ("cls", "kind", "node", "fits", "methods", "shuffle", "final", "parts", "cv", "attrs")
 
     def __init__(self, cls: str, kind: str, node: ast.AST | None, shuffle: bool = False):
         self.cls = cls
@@ -29,6 +29,7 @@ class Obj:
         self.final: str | None = None  # for pipelines: kind of the last step
         self.parts: list[Obj] = []  # already-built objects embedded in this one (model layers)
         self.cv: Obj | None = None  # a search's `cv=` splitter
+        self.attrs: dict | None = None  # an instance of a class of the module: its attributes
 
     def part_fits(self, depth: int = 0) -> frozenset:
         """The latest fit of every embedded object (an adapted layer inside a model)."""
