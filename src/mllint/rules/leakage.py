@@ -96,6 +96,8 @@ class DataLeakage(Rule):
             "slice": "the positional split",
             "mask": "the boolean-mask split",
             "sample": "the `sample`/`drop` split",
+            "draw": "the random index draw",
+            "validation_split": "Keras' `validation_split`",
         }.get(split.kind, "the split")
         return f"{what} ({self.where(split.node)})"
 
@@ -172,6 +174,14 @@ class DataLeakage(Rule):
         guess = self.guess_note(raw)
         severity = Severity.HIGH if guess else None
         source = self.split_desc(raw.split) if raw.split is not None else "the labelled test file"
+        if raw.kind == "eval-superset":
+            return (
+                f"`{call}` ({self.where(f.node)}) trains `{f.cls}` on {what}, the training part of "
+                f"{source}, and the model is then evaluated on {self.test_name(raw)}, which contains those "
+                f"training rows as well as the held-out ones: the score mixes memorised and unseen rows"
+                f"{guess}. Evaluate on the held-out part only.",
+                Severity.HIGH,
+            )
         if raw.kind == "fit-on-test":
             return (
                 f"`{call}` ({self.where(f.node)}) trains `{f.cls}` on {what}, which contains held-out rows of "
@@ -246,6 +256,13 @@ class DataLeakage(Rule):
         )
 
     def _msg_ML206(self, raw: RawFinding) -> str:
+        if raw.kind == "shuffled-windows":
+            return (
+                f"{self.split_desc(raw.split)} splits overlapping windows of one sequence at random: "
+                "neighbouring windows share most of their values, so test windows are near copies of "
+                "training windows. Split the sequence by position first (a cut-off with a gap of one "
+                "window), then cut windows within each part."
+            )
         return (
             f"{self.split_desc(raw.split)} shuffles rows of time-ordered data (dates parsed / sorted / indexed "
             f"at {self.where(raw.extra['time_line'])}): the model trains on the future. Split by time "

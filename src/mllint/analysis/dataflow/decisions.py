@@ -34,6 +34,21 @@ if TYPE_CHECKING:
 # ---------------------------------------------------------------------------
 
 
+def _bound_le(a: str, b: str) -> bool:
+    """Is slice bound `a` at most `b` (both `ast.dump`s)? Integer constants are
+    compared; `cut` is taken to be at most `cut + gap`; other pairs are
+    assumed ordered as a train/test split writes them."""
+    ia, ib = _dump_int(a), _dump_int(b)
+    if ia is not None and ib is not None:
+        return ia <= ib
+    return True
+
+
+def _dump_int(d: str) -> int | None:
+    m = re.fullmatch(r"Constant\(value=(-?\d+)\)", d)
+    return int(m.group(1)) if m else None
+
+
 @dataclass
 class RawFinding:
     code: str
@@ -193,8 +208,12 @@ class LeakageFacts:
 
         # ML206: random split of time-ordered data
         for s in splits:
-            if not s.random or (s.kind == "sample" and not s.complement):
+            if not s.random or s.kind == "draw" or (s.kind == "sample" and not s.complement):
                 continue  # (a random sample nothing is compared with is no split: a plot)
+            windows = [ds for ds, _ in s.inputs if (a.datasets.get(ds) or {}).get("windows")]
+            if windows:
+                add("ML206", s.node, "shuffled-windows", split=s)
+                continue
             for ds, _ in s.inputs:
                 info = a.datasets.get(ds)
                 if info is not None and info["time"] and (info["time_how"] == "index" or info["serial"]):
@@ -233,11 +252,28 @@ class LeakageFacts:
     def overlaps(a: tuple, b: tuple) -> bool:
         """Can two row origins share rows? Same dataset, and no split puts
         them on different sides (`X_train` and `X_test` of one split never do;
-        `X` and `X_test` do)."""
+        `X` and `X_test` do). Positional slices of one array are blocks:
+        `X[:cut]` and `X[cut + gap:]` do not share rows."""
         if a[0] != b[0]:
             return False
         sides = dict(a[1])
-        return all(sides.get(k, s) == s for k, s in b[1])
+        for k, s in b[1]:
+            sa = sides.get(k)
+            if sa is not None and sa != s and "train" in (sa, s):
+                return False
+        blocks_a = [(k, s) for k, s in a[1] if k.__class__ is tuple and k[0] == "slice"]
+        if blocks_a:
+            for kb, sb in b[1]:
+                if kb.__class__ is not tuple or kb[0] != "slice":
+                    continue
+                for ka, sa in blocks_a:
+                    if ka[1] != kb[1] or ka == kb:
+                        continue
+                    if sa == "train" and sb != "train" and _bound_le(ka[2], kb[2]):
+                        return False  # a before A <= B, b from B on
+                    if sb == "train" and sa != "train" and _bound_le(kb[2], ka[2]):
+                        return False
+        return True
 
     def shared_held_rows(self, fit_origins: frozenset, use_origins: frozenset) -> tuple | None:
         """(fit origin, use origin, the split key that holds the rows out) for
@@ -252,6 +288,24 @@ class LeakageFacts:
                     if key is None:
                         key = next((k for k, s in ou[1] if s == "test"), None)
                     return of, ou, key
+        return None
+
+    def superset(self, fit_origins: frozenset, use_origins: frozenset) -> tuple | None:
+        """An evaluation on rows that contain the training part of a split and
+        more (`fit(X[:800])` ... `score(X, y)`): (fit origin, use origin, the
+        split key), or None."""
+        a = self.a
+        for ou in sorted(use_origins, key=str):
+            if self.held(ou) or any(side == "train" for _, side in ou[1]):
+                continue  # (scoring a larger part of the training rows is a training score)
+            keys_u = {k for k, _ in ou[1]}
+            for of in sorted(fit_origins, key=str):
+                if self.held(of) or not self.overlaps(of, ou):
+                    continue
+                for k, side in of[1]:
+                    sp = a.splits.get(k)
+                    if side == "train" and k not in keys_u and sp is not None and sp.kind != "folds":
+                        return of, ou, k
         return None
 
     def guesses(self, *origins: tuple) -> list[str]:
@@ -286,6 +340,11 @@ class LeakageFacts:
                     continue
                 hit = self.shared_held_rows(f.origins, u.origins)
                 if hit is None:
+                    sup = self.superset(f.origins, u.origins) if u.is_eval else None
+                    if sup is not None:
+                        of, ou, key = sup
+                        add("ML202", f.node, "eval-superset", fit=f, split=self.split_of_key(key), use=u, extra={"guesses": self.guesses(of, ou)})
+                        break
                     continue
                 of, ou, key = hit
                 kind = "fit-on-test" if self.held(of) else "fit-on-whole"

@@ -183,8 +183,8 @@ class ExpressionTransfer:
             key, side = sv.index
             if self._recs and key in self.splits:
                 _memo.touch_event(self, self.splits[key].seq)
-            if key not in self.splits and isinstance(key, tuple) and key[0] == "perm":
-                self.split_event(key, node, "perm", base, random=True)
+            if key not in self.splits and isinstance(key, tuple) and key[0] in ("perm", "draw"):
+                self.split_event(key, node, key[0], base, random=True)
             return with_side(base, key, side, None)
         if sv.kind == "mask":
             return self.mask_split(node, base, sv)
@@ -195,8 +195,10 @@ class ExpressionTransfer:
         return Val(origins=base.origins, fitted_by=base.fitted_by, resampled=base.resampled, kind="data", pred=base.pred)
 
     def slice_split(self, node: ast.AST, base: Val, sl: ast.Slice, env: dict[str, Val]) -> Val:
-        if sl.step is not None or (sl.lower is None) == (sl.upper is None):
+        if sl.step is not None or (sl.lower is None and sl.upper is None):
             return self.data_like(base)
+        if sl.lower is not None and sl.upper is not None:
+            return self.block_slice(node, base, sl)
         bound = sl.upper if sl.upper is not None else sl.lower
         if isinstance(bound, ast.Constant) and isinstance(bound.value, int) and abs(bound.value) <= 20:
             return self.data_like(base)  # a peek (head/tail), not a split
@@ -218,6 +220,54 @@ class ExpressionTransfer:
         if named is not None and named != ("train" if first else "test"):
             sp.named = True  # the name, not the position, says which part this is
         return with_side(base, key, side, sp)
+
+    def block_slice(self, node: ast.AST, base: Val, sl: ast.Slice) -> Val:
+        """`X[a:b]`: a window in a loop (`signal[i:i + w]`), a subset kept under
+        a neutral name, or a middle block of a positional split
+        (`series[7000:9000]` between `[:7000]` and `[9000:]`): rows at or
+        after `a` and before `b`."""
+        lower, upper = sl.lower, sl.upper
+        if self.loops and self.is_window(lower, upper):  # type: ignore[arg-type]
+            self.mark_windows(base)
+            return self.data_like(base)
+        hint = self.target_hint
+        named = name_side(hint)
+        if hint is not None and named is None:
+            return self.data_like(base)
+        if any(heldout(o) for o in base.origins):
+            return self.data_like(base)
+        ka = ("slice", base.origins, ast.dump(lower))  # type: ignore[arg-type]
+        kb = ("slice", base.origins, ast.dump(upper))  # type: ignore[arg-type]
+        sa = self.split_event(ka, node, "slice", base, random=False)
+        self.split_event(kb, node, "slice", base, random=False)
+        v = with_side(base, ka, "after" if named == "train" else "test", sa)
+        return with_side(v, kb, "train", None)
+
+    def is_window(self, lower: ast.AST, upper: ast.AST) -> bool:
+        """`x[i:i + w]`, `x[t - w:t]` with a loop variable stepping by one
+        (`range(n - w)`, not `range(0, n, batch)`): overlapping windows."""
+        loop = self.loops[-1]
+        gens = [loop] if isinstance(loop, (ast.For, ast.AsyncFor)) else getattr(loop, "generators", [])
+        for g in gens:
+            it = g.iter
+            if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range"):
+                continue
+            if len(it.args) == 3 and not (isinstance(it.args[2], ast.Constant) and it.args[2].value == 1):
+                continue  # a stride: batches, not windows
+            var = {n.id for n in ast.walk(g.target) if isinstance(n, ast.Name)}
+            names_lo = {n.id for n in ast.walk(lower) if isinstance(n, ast.Name)}
+            names_up = {n.id for n in ast.walk(upper) if isinstance(n, ast.Name)}
+            if var & names_lo & names_up and (isinstance(lower, ast.BinOp) or isinstance(upper, ast.BinOp)):
+                return True
+        return False
+
+    def mark_windows(self, v: Val) -> None:
+        for ds, _ in v.origins:
+            info = self.datasets.get(ds)
+            if self._recs:
+                _memo.touch_dataset(self, ds)
+            if info is not None:
+                info["windows"] = True
 
     def mask_split(self, node: ast.AST, base: Val, mask: Val) -> Val:
         side = name_side(self.target_hint)

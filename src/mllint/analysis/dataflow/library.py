@@ -15,6 +15,7 @@ from mllint.analysis.dataflow.tables import (
     AUGMENT_FUNCS,
     BUILTIN_OPAQUE,
     CLUSTER_CLASSES,
+    DRAW_FUNCS,
     COLUMN_FUNCS,
     CV_FUNCS,
     DATA_CONTAINERS,
@@ -36,6 +37,7 @@ from mllint.analysis.dataflow.tables import (
     UNDERSAMPLER_CLASSES,
     UNION_FUNCS,
     _builtin_names,
+    name_side,
 )
 from mllint.analysis.dataflow.values import UNKNOWN, Obj, Val, flat, with_side
 
@@ -62,8 +64,13 @@ class LibraryCalls:
         if q in ("os.path.join", "pathlib.Path", "pathlib.PurePath", "Path") or (short == "join" and top == "os"):
             return Val(kind="str", text="/".join(v.text or "" for v in pos if v.kind == "str"))
         if top == "numpy" and "random" in q.split(".")[1:-1] or short in ("default_rng", "RandomState"):
+            if short in DRAW_FUNCS:
+                return self.draw(node)
             # random draws: a comparison with them is a random row mask
             return Val(kind="rng" if short in ("default_rng", "RandomState") else "rand", random=True)
+        if short in ("setdiff1d", "delete") and top == "numpy" and len(pos) > 1 and pos[1].kind == "index" and pos[1].index is not None:
+            # np.setdiff1d(np.arange(n), train_idx): the rows not drawn
+            return Val(kind="index", index=(pos[1].index[0], "test"), random=True)
         if short in CV_FUNCS and top == "sklearn":
             est = pos[0] if pos else kws.get("estimator", UNKNOWN)
             x = pos[1] if len(pos) > 1 else kws.get("X", UNKNOWN)
@@ -237,7 +244,7 @@ class LibraryCalls:
     def new_dataset(self, node: ast.AST, test_file: bool, opaque: bool = False) -> tuple:
         ds = self.new_id()
         self.datasets[ds] = {
-            "node": node, "test_file": test_file, "time": None, "time_how": None, "serial": False,
+            "node": node, "test_file": test_file, "time": None, "time_how": None, "serial": False, "windows": False,
             "date_cols": set(), "opaque": opaque,
         }
         return (ds, (("file", "test"),) if test_file else ())
@@ -267,6 +274,12 @@ class LibraryCalls:
         if short.startswith(("make_",)) or (self.kwnode(node, "return_X_y") is not None):
             return Val(kind="tuple", elts=(v, v), origins=EMPTY)
         return v
+
+    def draw(self, node: ast.Call) -> Val:
+        """`rng.choice(n, k)`, `np.random.randint(0, n, k)`: row indices drawn at
+        random, independently of any other draw (two draws can share rows);
+        the part is named by where it goes (`test_idx = ...`)."""
+        return Val(kind="index", index=(("draw", id(node)), name_side(self.target_hint) or "train"), random=True)
 
     def keras_load(self, node: ast.Call) -> Val:
         tr = Val(origins=frozenset({self.new_dataset(node, False)}), kind="data")

@@ -12,6 +12,7 @@ from mllint.analysis.dataflow.tables import (
     _FIT_LIKE_METHODS,
     APPLY_METHODS,
     DATE_NAME,
+    DRAW_FUNCS,
     EMPTY,
     MASK_METHODS,
     SERIAL_METHODS,
@@ -20,6 +21,7 @@ from mllint.analysis.dataflow.tables import (
     PREDICT_METHODS,
     SCORE_METHODS,
     STAT_METHODS,
+    name_side,
 )
 from mllint.analysis.dataflow.values import UNKNOWN, Obj, Val, with_side
 
@@ -56,12 +58,20 @@ class MethodTransfer:
             return recv
         if recv.kind == "rng":
             self.args(node, env)
+            if name in DRAW_FUNCS:
+                return self.draw(node)
             return Val(kind="rand", random=True)
         pos, kws = self.args(node, env)
         if recv.kind == "str":
             return Val(kind="str", text=recv.text)
         if recv.kind == "stat":
             return recv  # counts.to_dict(), means.round(2): still the statistic
+        if name in ("append", "extend", "insert") and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+            # rows.append(signal[i:i + w]): the list holds those rows now
+            grown = self.union([recv, *pos])
+            if grown.origins:
+                env[node.func.value.id] = grown
+            return grown
         if not recv.origins:
             return self.union(pos) if name in ("append", "concat", "merge", "join") else UNKNOWN
         base = self.data_like(recv)
@@ -92,6 +102,12 @@ class MethodTransfer:
                 r = self.resample_event(node, "sample(replace=True)", recv)
                 return Val(origins=recv.origins, fitted_by=recv.fitted_by, resampled=recv.resampled | {r.id}, kind="data")
             if isinstance(frac, ast.Constant) and isinstance(frac.value, (int, float)) and 0 < frac.value < 1:
+                if name_side(self.target_hint) == "test" and ("sample", recv.origins) in self.splits:
+                    # test = df.sample(frac=0.2) after train = df.sample(frac=0.8):
+                    # a second, independent draw (it can repeat training rows)
+                    key = ("draw", id(node))
+                    sp = self.split_event(key, node, "draw", recv, random=True)
+                    return with_side(recv, key, "test", sp)
                 key = ("sample", recv.origins)
                 sp = self.split_event(key, node, "sample", recv, random=True)
                 return with_side(recv, key, "train", sp)
@@ -99,6 +115,12 @@ class MethodTransfer:
         if name == "drop":
             cand = list(pos) + [kws.get("index", UNKNOWN)]
             for v in cand:
+                if v.kind == "index" and v.index is not None and v.index[0][0] == "draw":
+                    # df.drop(drawn_rows): the rest of the rows
+                    sp = self.splits.get(v.index[0])
+                    if sp is not None and self._recs:
+                        _memo.touch_event(self, sp.seq)
+                    return with_side(recv, v.index[0], "test" if v.index[1] == "train" else "train", sp)
                 for ds, part in v.origins:
                     if part and isinstance(part[-1][0], tuple) and part[-1][0][0] == "sample" and part[-1][1] == "train":
                         key = part[-1][0]
@@ -249,6 +271,10 @@ class MethodTransfer:
             f = self.fit_event(node, obj, obj.cls, data, x, xnode, name, has_validation=has_val)
             if has_val:
                 self.early_stopping(node, obj, kws)
+            if x.resampled and any(kw.arg == "validation_split" for kw in node.keywords):
+                # Keras holds out the last rows: after duplicated / augmented
+                # copies were appended, copies of training rows
+                self.split_event(("vsplit", id(node), x.origins), node, "validation_split", x, random=False)
             if name in ("fit_transform", "fit_predict"):
                 return Val(origins=x.origins, fitted_by=x.fitted_by | {f.id}, resampled=x.resampled, kind="data")
             if name in ("fit_resample", "fit_sample"):

@@ -156,6 +156,8 @@ OPAQUE_DENY = frozenset(
 
 # Features computed from neighbouring rows: row order matters.
 SERIAL_METHODS = frozenset({"rolling", "shift", "diff", "ewm", "expanding", "pct_change"})
+# Random index draws (numpy.random and Generator methods).
+DRAW_FUNCS = frozenset({"choice", "randint", "integers"})
 # Row selectors: their result indexes rows (`df[df.index.isin(test.index)]`).
 MASK_METHODS = frozenset({"isin", "isna", "isnull", "notna", "notnull", "between", "duplicated"})
 
