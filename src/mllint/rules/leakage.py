@@ -256,6 +256,7 @@ class DataLeakage(Rule):
         )
 
     def _msg_ML206(self, raw: RawFinding) -> str:
+        fix_split = "Split by time (`shuffle=False`, a date cut-off, or `TimeSeriesSplit`)."
         if raw.kind == "shuffled-windows":
             return (
                 f"{self.split_desc(raw.split)} splits overlapping windows of one sequence at random: "
@@ -263,10 +264,35 @@ class DataLeakage(Rule):
                 "training windows. Split the sequence by position first (a cut-off with a gap of one "
                 "window), then cut windows within each part."
             )
+        if raw.kind == "look-ahead":
+            how = {
+                "shift": "a negative `shift` reads later rows",
+                "center": "a centred rolling window averages later rows in",
+                "bfill": "back-filling copies later values into earlier rows",
+                "interpolate": "interpolation draws on later values",
+            }[raw.extra["how"]]
+            return (
+                f"`{self.text(raw.node, 50)}` ({self.where(raw.node)}) builds the feature "
+                f"`{raw.extra['col']}` from the future ({how}): when the model predicts, those values are not "
+                "known yet, so its score is optimistic. Use only past rows (`shift(k)` with k >= 1, a "
+                "trailing window, forward fill), or use such a column only as the target."
+            )
+        if raw.kind == "reversed":
+            return (
+                f"{self.split_desc(raw.split)} trains on the later rows and tests on the earlier ones (the "
+                "training part comes after the test part in time): the model learns from the future of what it "
+                "is scored on. Train on the earlier block and test on the later one."
+            )
+        if raw.kind == "unshuffled-kfold":
+            where = self.split_desc(raw.split) if raw.split is not None else f"`{raw.cv.what}` ({self.where(raw.cv.node)})"
+            return (
+                f"{where} uses `{raw.extra['splitter']}` folds on rows in time order (dates parsed / sorted / "
+                f"indexed at {self.where(raw.extra['time_line'])}): every fold but the last trains on rows after "
+                "the ones it is scored on. Use `TimeSeriesSplit` (or another forward-chaining split)."
+            )
         return (
             f"{self.split_desc(raw.split)} shuffles rows of time-ordered data (dates parsed / sorted / indexed "
-            f"at {self.where(raw.extra['time_line'])}): the model trains on the future. Split by time "
-            "(`shuffle=False`, a date cut-off, or `TimeSeriesSplit`)."
+            f"at {self.where(raw.extra['time_line'])}): the model trains on the future. {fix_split}"
         )
 
     def _msg_ML207(self, raw: RawFinding) -> str:

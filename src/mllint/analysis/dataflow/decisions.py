@@ -22,6 +22,7 @@ from mllint.analysis.dataflow.tables import (
     THRESHOLD_METRICS,
     VAL_NAME,
 )
+from mllint.analysis.dataflow.temporal import TimeDecisions
 from mllint.analysis.dataflow.values import heldout
 from mllint.core.astwalk import subtree
 
@@ -62,7 +63,7 @@ class RawFinding:
     extra: dict = field(default_factory=dict)
 
 
-class LeakageFacts:
+class LeakageFacts(TimeDecisions):
     """The outcome of the analysis of one module."""
 
     def __init__(self, analysis: Analysis | None):
@@ -206,19 +207,8 @@ class LeakageFacts:
                 add("ML205", cv.node, "transform-before-cv", fit=f, cv=cv)
                 break
 
-        # ML206: random split of time-ordered data
-        for s in splits:
-            if not s.random or s.kind == "draw" or (s.kind == "sample" and not s.complement):
-                continue  # (a random sample nothing is compared with is no split: a plot)
-            windows = [ds for ds, _ in s.inputs if (a.datasets.get(ds) or {}).get("windows")]
-            if windows:
-                add("ML206", s.node, "shuffled-windows", split=s)
-                continue
-            for ds, _ in s.inputs:
-                info = a.datasets.get(ds)
-                if info is not None and info["time"] and (info["time_how"] == "index" or info["serial"]):
-                    add("ML206", s.node, "shuffled-temporal", split=s, extra={"time_line": info["time"]})
-                    break
+        # ML206: time order (random split, unshuffled K-fold, reversed split, look-ahead)
+        self.decide_time(add, splits, model_fits)
 
         self.decide_selection(add)
         self.decide_eval_facts(add)

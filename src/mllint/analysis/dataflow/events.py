@@ -45,6 +45,9 @@ class Split:
     named: bool = False
     # Both parts exist (`sample` is a split only once `drop` takes the rest).
     complement: bool = False
+    splitter: str | None = None  # the splitter class of cross-validation folds
+    # a date-comparison mask split: which side holds the earlier rows ("<")
+    order: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -83,3 +86,7 @@ class CVUse:
     what: str
     x: Val
     x_node: ast.AST | None
+    # the folds: the splitter class ("KFold" for an int / the default) and
+    # whether it shuffles (unshuffled K-fold on time-ordered rows, ML206)
+    splitter: str | None = None
+    shuffle: bool = False

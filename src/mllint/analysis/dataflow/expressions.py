@@ -65,14 +65,19 @@ class ExpressionTransfer:
         if t is ast.UnaryOp:
             v = self.ev(node.operand, env)
             if isinstance(node.op, ast.Invert) and v.kind == "mask":
-                return Val(origins=v.origins, kind="mask", random=v.random, text="~" + (v.text or ""))
+                flipped = {"<": ">", ">": "<"}.get(v.text or "")
+                return Val(origins=v.origins, kind="mask", random=v.random, text=flipped or "~" + (v.text or ""))
             return v
         if t is ast.Compare:
             vals = [self.ev(node.left, env)] + [self.ev(c, env) for c in node.comparators]
             origins = frozenset().union(*(v.origins for v in vals))
             rnd = any(v.random for v in vals)
             if origins or rnd:
-                return Val(origins=origins, kind="mask", random=rnd)
+                # `df["date"] < "2021"`: which side of a date cut-off ("<": the earlier rows)
+                direction = None
+                if len(node.ops) == 1 and isinstance(node.ops[0], (ast.Lt, ast.LtE, ast.Gt, ast.GtE)) and self.is_dateish(node.left, vals[0]):
+                    direction = "<" if isinstance(node.ops[0], (ast.Lt, ast.LtE)) else ">"
+                return Val(origins=origins, kind="mask", random=rnd, text=direction)
             return UNKNOWN
         if t is ast.BoolOp:
             vals = [self.ev(v, env) for v in node.values]
@@ -269,6 +274,17 @@ class ExpressionTransfer:
             if info is not None:
                 info["windows"] = True
 
+    def is_dateish(self, node: ast.AST, v: Val) -> bool:
+        """A date column (`df["date"]`, `df.date`), a datetime index, a year."""
+        if isinstance(node, ast.Subscript):
+            col = self.const_str(node.slice)
+            return bool(col) and bool(v.origins) and self.is_date_col(v, col)  # type: ignore[arg-type]
+        if isinstance(node, ast.Attribute):
+            if node.attr in ("index", "year", "date", "month"):
+                return bool(v.origins)
+            return bool(v.origins) and self.is_date_col(v, node.attr)
+        return False
+
     def mask_split(self, node: ast.AST, base: Val, mask: Val) -> Val:
         side = name_side(self.target_hint)
         if side is None:
@@ -282,4 +298,6 @@ class ExpressionTransfer:
         key = ("mask", base.origins)
         sp = self.split_event(key, node, "mask", base, random=mask.random)
         sp.named = True
+        if mask.text in ("<", ">"):
+            sp.order[side] = mask.text
         return with_side(base, key, side, sp)

@@ -414,6 +414,8 @@ class Analysis(ExpressionTransfer, CallTransfer, LibraryCalls, MethodTransfer, E
                         resampled=cur.resampled,
                         kind="data",
                     ))
+                if cur.origins and value_node is not None and isinstance(target.slice, ast.Constant):
+                    self.record_lookahead(cur, self.const_str(target.slice), value_node)
                 if cur.origins and value_node is not None and self.is_to_datetime(value_node):
                     col = self.const_str(target.slice)
                     for ds, _ in cur.origins:
@@ -437,6 +439,22 @@ class Analysis(ExpressionTransfer, CallTransfer, LibraryCalls, MethodTransfer, E
                     ))
         elif isinstance(target, ast.Starred):
             self.assign(target.value, v, env, value_node)
+
+    def record_lookahead(self, frame: Val, col: str | None, value: ast.AST) -> None:
+        """`df["x"] = df["y"].shift(-1)`, a centred rolling window, `bfill`,
+        `interpolate`: a column built from later rows (ML206 unless it is the
+        target)."""
+        if not col:
+            return
+        hit = lookahead_call(value)
+        if hit is None:
+            return
+        for ds, _ in frame.origins:
+            info = self.datasets.get(ds)
+            if self._recs:
+                _memo.touch_dataset(self, ds)
+            if info is not None:
+                info["lookahead"].append((col, hit[0], hit[1]))
 
     def is_to_datetime(self, node: ast.AST) -> bool:
         if isinstance(node, ast.Call):
@@ -466,3 +484,28 @@ class Analysis(ExpressionTransfer, CallTransfer, LibraryCalls, MethodTransfer, E
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             return node.value
         return None
+
+
+def lookahead_call(value: ast.AST) -> tuple[ast.Call, str] | None:
+    """The first call in an expression that reads later rows: `shift(-k)`,
+    `rolling(..., center=True)`, `bfill()`/`backfill()`,
+    `fillna(method="bfill")`, `interpolate()`."""
+    for n in ast.walk(value):
+        if not (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)):
+            continue
+        a = n.func.attr
+        if a == "shift":
+            k = n.args[0] if n.args else next((kw.value for kw in n.keywords if kw.arg == "periods"), None)
+            if isinstance(k, ast.UnaryOp) and isinstance(k.op, ast.USub) and isinstance(k.operand, ast.Constant) and k.operand.value:
+                return n, "shift"
+            if isinstance(k, ast.Constant) and isinstance(k.value, int) and k.value < 0:
+                return n, "shift"
+        elif a == "rolling" and any(kw.arg == "center" and isinstance(kw.value, ast.Constant) and kw.value.value is True for kw in n.keywords):
+            return n, "center"
+        elif a in ("bfill", "backfill"):
+            return n, "bfill"
+        elif a == "fillna" and any(kw.arg == "method" and isinstance(kw.value, ast.Constant) and kw.value.value in ("bfill", "backfill") for kw in n.keywords):
+            return n, "bfill"
+        elif a == "interpolate":
+            return n, "interpolate"
+    return None

@@ -75,8 +75,9 @@ class LibraryCalls:
             est = pos[0] if pos else kws.get("estimator", UNKNOWN)
             x = pos[1] if len(pos) > 1 else kws.get("X", UNKNOWN)
             xnode = node.args[1] if len(node.args) > 1 else None
-            self.cvs.append(CVUse(self.tick(), node, short, x, xnode))
-            self.cv_split(node, kws.get("cv", UNKNOWN), x)
+            cv = kws.get("cv", UNKNOWN)
+            self.cvs.append(CVUse(self.tick(), node, short, x, xnode, *self.folds_of(cv)))
+            self.cv_split(node, cv, x)
             if est.obj is not None:
                 est.obj.methods.add("fit")
             self.record_use(node, None, short, [x] + pos[2:3], is_eval=True, metric=kws.get("scoring", UNKNOWN).text or "cv", arg=xnode)
@@ -245,6 +246,7 @@ class LibraryCalls:
         ds = self.new_id()
         self.datasets[ds] = {
             "node": node, "test_file": test_file, "time": None, "time_how": None, "serial": False, "windows": False,
+            "lookahead": [],
             "date_cols": set(), "opaque": opaque,
         }
         return (ds, (("file", "test"),) if test_file else ())
@@ -305,6 +307,17 @@ class LibraryCalls:
             elts.append(with_side(v, key, "train", sp))
             elts.append(with_side(v, key, "test", sp))
         return Val(kind="tuple", elts=tuple(elts))
+
+    @staticmethod
+    def folds_of(cv: Val) -> tuple[str | None, bool]:
+        """(splitter class, shuffles?) of a `cv=` argument: an int or the
+        default is K-fold without shuffling."""
+        o = cv.obj
+        if o is not None and o.kind == "splitter":
+            return o.cls, o.shuffle
+        if o is not None:
+            return None, False
+        return "KFold", False
 
     def cv_split(self, node: ast.Call, cv: Val, x: Val) -> None:
         """`cross_val_score(..., cv=KFold(shuffle=True))`: the folds are a (random)

@@ -258,13 +258,15 @@ class MethodTransfer:
             key = ("folds", id(node), x.origins)
             sp = self.split_event(key, node, "folds", x, random=obj.shuffle)
             sp.random = obj.shuffle and obj.cls != "TimeSeriesSplit"
+            sp.splitter = obj.cls
             return Val(kind="folds", index=(key, "train"), text="split")
         if name in FIT_METHODS or name in ("fit_transform", "fit_predict", "fit_resample", "fit_sample"):
             if obj.kind == "splitter":
                 return UNKNOWN
             data = self.union([x, y])
             if obj.kind == "search":
-                self.cvs.append(CVUse(self.tick(), node, obj.cls + ".fit", x, xnode))
+                folds = (obj.cv.cls, obj.cv.shuffle) if obj.cv is not None else ("KFold", False)
+                self.cvs.append(CVUse(self.tick(), node, obj.cls + ".fit", x, xnode, *folds))
                 if obj.cv is not None:
                     self.cv_split(node, Val(kind="obj", obj=obj.cv), x)
             has_val = any(kw.arg in ("validation_data", "eval_set", "validation_split") for kw in node.keywords)
