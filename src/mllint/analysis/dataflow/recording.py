@@ -96,7 +96,12 @@ class EventRecorder:
                 break
         else:
             return
-        if not (self.stops_early(node, kws) or (isinstance(obj.node, ast.Call) and any(k.arg == "early_stopping_rounds" for k in obj.node.keywords))):
+        ctor = obj.node if isinstance(obj.node, ast.Call) else None
+        catboost_best = obj.cls.startswith("CatBoost") and not any(
+            k.arg == "use_best_model" and isinstance(k.value, ast.Constant) and k.value.value is False
+            for k in (*node.keywords, *(ctor.keywords if ctor is not None else ()))
+        )  # CatBoost keeps the best iteration on eval_set by default
+        if not (catboost_best or self.stops_early(node, kws) or (ctor is not None and any(k.arg == "early_stopping_rounds" for k in ctor.keywords))):
             return
         self.record_use(kw.value, obj, "early-stopping", [kws[kw.arg]], is_eval=True, metric="early stopping", arg=kw.value)
 
