@@ -68,6 +68,8 @@ class TimeDecisions:
             if targets is None:
                 targets = self.target_columns(model_fits)
             for col, node, how in info["lookahead"]:
+                if how in ("bfill", "interpolate") and self.time_ordered(ds) is None:
+                    continue  # filling gaps from neighbouring rows of unordered rows: not about time
                 if col not in targets:
                     add("ML206", node, "look-ahead", extra={"col": col, "how": how})
 
@@ -82,8 +84,12 @@ class TimeDecisions:
         def take(expr: ast.AST | None) -> None:
             if expr is None:
                 return
-            if isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Constant) and isinstance(expr.slice.value, str):
-                cols.add(expr.slice.value)
+            for n in ast.walk(expr):  # y = np.array(df["Prediction"]), df[["target"]]
+                sl = n.slice if isinstance(n, ast.Subscript) else None
+                if isinstance(sl, ast.Constant) and isinstance(sl.value, str):
+                    cols.add(sl.value)
+                elif isinstance(sl, ast.List) and len(sl.elts) == 1 and isinstance(sl.elts[0], ast.Constant) and isinstance(sl.elts[0].value, str):
+                    cols.add(sl.elts[0].value)
             names.update(mentioned(expr))
 
         for f in model_fits:
