@@ -13,6 +13,8 @@ tests.test_leakage` or `python tests/test_leakage.py` prints them).
 from __future__ import annotations
 
 import ast
+import csv
+import os
 import statistics
 import sys
 import time
@@ -193,6 +195,28 @@ def test_unlabelled_test_file_leak_is_against_the_validation_split() -> None:
     [f] = [f for f in lint_path(CORPUS / "leak_e_unlabelled_test_scaler_then_valid.py", Config(), rule_classes=[DataLeakage]) if f.code == "ML201"]
     assert "unlabelled test file" in f.message and "validation" in f.message and f.severity.name == "MEDIUM"
     assert "`.transform`" in f.message
+
+
+DEV_CORPUS = Path(os.environ.get("MLLINT_DEV_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "dev-corpus"))
+JUDGMENTS = Path(__file__).resolve().parent.parent / "bench" / "accuracy" / "leakage_judgments.csv"
+
+
+@pytest.mark.skipif(not DEV_CORPUS.is_dir(), reason="the dev corpus (../shared/dev-corpus) is not here")
+def test_every_dev_corpus_finding_is_judged_and_ml202_has_no_false_positive() -> None:
+    """Every ML2xx finding on the dev corpus (real textbook and course code)
+    has a verdict in bench/accuracy/leakage_judgments.csv, and no ML202 is a
+    false positive. A new finding there needs a look (and a row)."""
+    with JUDGMENTS.open(encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["corpus"] == "dev-corpus"]
+    judged = {(r["path"], r["cell"], r["line"], r["code"]): r["verdict"] for r in rows}
+    found = set()
+    for path in sorted(p for p in DEV_CORPUS.rglob("*") if p.suffix in (".py", ".ipynb")):
+        for f in lint_path(path, Config(), rule_classes=[DataLeakage]):
+            if f.code.startswith("ML2"):
+                found.add((str(path.relative_to(DEV_CORPUS)), str(f.cell or ""), str(f.display_line), f.code))
+    assert found == set(judged), f"unjudged: {sorted(found - set(judged))}; gone: {sorted(set(judged) - found)}"
+    assert all(v in ("TP", "FP") for v in judged.values())
+    assert not [k for k, v in judged.items() if k[3] == "ML202" and v == "FP"]
 
 
 def test_modules_without_ml_imports_are_skipped() -> None:

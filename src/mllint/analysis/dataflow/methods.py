@@ -170,7 +170,9 @@ class MethodTransfer:
         self.inplace(node, base, env)
         return base
 
-    def class_method(self, cls: str, name: str) -> ast.FunctionDef | None:
+    def class_method(self, cls: str, name: str, depth: int = 0) -> ast.FunctionDef | None:
+        """A method of a class of the module, or of one of its bases defined
+        in the module."""
         cdef = self.class_defs.get(cls)
         if cdef is None:
             return None
@@ -179,6 +181,12 @@ class MethodTransfer:
         for st in cdef.body:
             if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)) and st.name == name:
                 return st  # type: ignore[return-value]
+        if depth < 3:
+            for b in cdef.bases:
+                if isinstance(b, ast.Name) and b.id != cls:
+                    fn = self.class_method(b.id, name, depth + 1)
+                    if fn is not None:
+                        return fn
         return None
 
     @staticmethod
@@ -250,7 +258,8 @@ class MethodTransfer:
             if fn is not None:
                 # builder.fit(df): a method of a class of the module, run with `self`
                 return self.call_function(fn, [Val(kind="obj", obj=obj), *pos], kws, env)
-            return UNKNOWN
+            # (not defined here - inherited from a library class, `net(x)` of an
+            # nn.Module: an object like any other)
         x = pos[0] if pos else kws.get("X", kws.get("x", kws.get("raw_documents", UNKNOWN)))
         y = pos[1] if len(pos) > 1 else kws.get("y", UNKNOWN)
         xnode = node.args[0] if node.args else None
