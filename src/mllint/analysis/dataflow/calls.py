@@ -28,7 +28,7 @@ class CallTransfer:
                 _memo.func_read(self, func.id)
             if func.id in self.funcs and func.id not in self.imports and func.id not in env:
                 return self.inline(node, self.funcs[func.id], env)
-            if func.id in self.class_defs and func.id not in self.imports and func.id not in env and self.depth < self.MAX_DEPTH:
+            if func.id in self.class_defs and func.id not in self.imports and func.id not in env and self.depth < self.MAX_DEPTH and self.estimator_like(func.id):
                 return self.instantiate(node, func.id, env)
             v = env.get(func.id) or (self.module_env.get(func.id) if env is not self.module_env else None)
             if v is not None and v.kind == "obj" and v.obj is not None:
@@ -40,6 +40,12 @@ class CallTransfer:
         for a in node.args:
             self.ev(a, env)
         return UNKNOWN
+
+    def estimator_like(self, cls: str) -> bool:
+        """A class of the module that fits or transforms (a project
+        preprocessor or model wrapper), not a dataset, a network or a
+        config: only those are run method by method."""
+        return any(self.class_method(cls, m) is not None for m in ("fit", "fit_transform", "transform", "predict"))
 
     def instantiate(self, node: ast.Call, cls: str, env: dict[str, Val]) -> Val:
         """`FeatureBuilder(cols)`: an instance of a class of the module, with
