@@ -200,18 +200,16 @@ class DataLeakage(Rule):
 
     def _msg_ML203(self, raw: RawFinding) -> str:
         r = raw.resample
+        what = f"`{self.text(r.node, 50)}` ({self.where(r.node)}): {self.resampling(r)}"
         if raw.kind == "resample-before-cv":
-            what = self.resampling(r)
             return (
-                f"{what} ({self.where(r.node)}) before `{raw.cv.what}` ({self.where(raw.cv.node)}): "
-                "copies of the same rows land in training and validation folds. Resample inside the folds "
-                "(an imblearn Pipeline)."
+                f"{what}, before `{raw.cv.what}` ({self.where(raw.cv.node)}): copies of the same rows land in "
+                "training and validation folds. Resample inside the folds (an imblearn Pipeline)."
             )
-        what = self.resampling(r)
         return (
-            f"{what} ({self.where(r.node)}) before {self.split_desc(raw.split)}: copies of the "
-            "same rows land on both sides of the split. Split first and resample only the training part "
-            "(or use an imblearn Pipeline)."
+            f"{what}, before {self.split_desc(raw.split)}: copies of the same rows land on both sides of "
+            "the split. Split first and resample (or augment) only the training part (or use an imblearn "
+            "Pipeline)."
         )
 
     def _msg_ML204(self, raw: RawFinding) -> str:
@@ -305,8 +303,9 @@ class DataLeakage(Rule):
     def _msg_ML208(self, raw: RawFinding) -> str:
         metrics = ", ".join(raw.extra.get("metrics", []))
         return (
-            f"only threshold-dependent metrics ({metrics}) are reported; add a threshold-free one such as "
-            "`roc_auc_score`, `average_precision_score` or `log_loss`."
+            f"only threshold-dependent metrics ({metrics}; first `{self.text(raw.use.node, 40)}`, "
+            f"{self.where(raw.use.node)}) are reported for this binary task; add a threshold-free one such as "
+            "`roc_auc_score`, `average_precision_score` or `log_loss` on the same held-out data."
         )
 
     def _msg_ML209(self, raw: RawFinding) -> str:
