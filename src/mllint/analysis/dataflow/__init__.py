@@ -17,11 +17,16 @@ Abstract values (`Val`) carry:
   used to normalise) whose learned state shaped these values.
 * `resampled`: oversampling / duplication events the rows went through.
 * `obj`: for estimators, transformers, resamplers, splitters and pipelines, a
-  mutable `Obj` shared by every alias.
+  mutable `Obj` shared by every alias (an instance of an estimator-like class
+  of the module also carries its attributes, and its methods are run with
+  `self`).
+
+`True`/`False`/`None` are `const` values: an `if` decided by them (a
+module-level flag, a helper's argument) takes only its path.
 
 The pass records events (fits, splits, applications of fitted objects,
 evaluations, cross-validation calls) and `LeakageFacts.decide()` turns them
-into raw findings for ML201-ML208; the rules only format messages.
+into raw findings for ML201-ML209; the rules only format messages.
 
 The analysis in modules, along its data flow:
 
@@ -31,7 +36,9 @@ The analysis in modules, along its data flow:
 * `interpreter` (`Analysis`: state and statements) with its transfer mixins
   `expressions`, `calls` (helper inlining), `library`, `methods` and
   `recording` (events), and `memo` (calls remembered between analyses);
-* `decisions` - events to raw findings for ML201-ML208;
+* `decisions` - events to raw findings for ML201-ML209 (rows compared by
+  lineage: two parts of one split never share rows, the whole and a part
+  do), with `temporal` (ML206: time order) as its mixin;
 * `imports` - the cheap import alias map the pass starts from.
 """
 

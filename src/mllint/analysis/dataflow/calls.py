@@ -8,7 +8,7 @@ import ast
 
 import mllint.analysis.dataflow.memo as _memo
 from mllint.analysis.dataflow.names import is_test_name
-from mllint.analysis.dataflow.values import UNKNOWN, Val, join
+from mllint.analysis.dataflow.values import CONSTS, UNKNOWN, Obj, Val, join
 
 
 class CallTransfer:
@@ -28,6 +28,8 @@ class CallTransfer:
                 _memo.func_read(self, func.id)
             if func.id in self.funcs and func.id not in self.imports and func.id not in env:
                 return self.inline(node, self.funcs[func.id], env)
+            if func.id in self.class_defs and func.id not in self.imports and func.id not in env and self.depth < self.MAX_DEPTH and self.estimator_like(func.id):
+                return self.instantiate(node, func.id, env)
             v = env.get(func.id) or (self.module_env.get(func.id) if env is not self.module_env else None)
             if v is not None and v.kind == "obj" and v.obj is not None:
                 # keras layer / model called on data
@@ -38,6 +40,27 @@ class CallTransfer:
         for a in node.args:
             self.ev(a, env)
         return UNKNOWN
+
+    def estimator_like(self, cls: str) -> bool:
+        """A class of the module that fits or transforms (a project
+        preprocessor or model wrapper), not a dataset, a network or a
+        config: only those are run method by method."""
+        return any(self.class_method(cls, m) is not None for m in ("fit", "fit_transform", "transform", "predict"))
+
+    def instantiate(self, node: ast.Call, cls: str, env: dict[str, Val]) -> Val:
+        """`FeatureBuilder(cols)`: an instance of a class of the module, with
+        its attributes; `__init__` and the methods called on it are run with
+        `self` bound to it (`self.scaler.fit(X)` is a fit)."""
+        obj = Obj(cls, "unknown", node)
+        obj.attrs = {}
+        me = Val(kind="obj", obj=obj)
+        init = self.class_method(cls, "__init__")
+        if init is not None:
+            pos, kws = self.args(node, env)
+            self.call_function(init, [me, *pos], kws, env)
+        else:
+            self.args(node, env)
+        return me
 
     def args(self, node: ast.Call, env: dict[str, Val]) -> tuple[list[Val], dict[str, Val]]:
         # Plain loops: a comprehension costs a frame per call, and this runs for every call.
@@ -70,7 +93,7 @@ class CallTransfer:
                 if v.origins:
                     out = join(out, self.data_like(v))
             return out
-        plain = not any(v.origins or v.obj is not None or v.kind in ("tuple", "folds", "index", "obj") for v in (*pos, *kws.values()))
+        plain = not any(v.origins or v.obj is not None or v.kind in ("tuple", "folds", "index", "obj", "const") for v in (*pos, *kws.values()))
         if plain and id(fn) in self.plain_returns:
             if self._recs:
                 _memo.plain_hit(self, id(fn))
@@ -95,6 +118,12 @@ class CallTransfer:
             for p in [*params, *fn.args.kwonlyargs]:
                 if p.arg not in local and p.arg not in ("self", "cls"):
                     local[p.arg] = self.opaque(p, p.arg)
+        else:
+            # flags left to their defaults (`def prep(df, standardize=False)`)
+            defaults = [*([None] * (len(params) - len(fn.args.defaults))), *fn.args.defaults]
+            for p, d in (*zip(params, defaults), *zip(fn.args.kwonlyargs, fn.args.kw_defaults)):
+                if d is not None and p.arg not in local and d.__class__ is ast.Constant and (d.value is True or d.value is False or d.value is None):
+                    local[p.arg] = CONSTS[d.value]
         self.depth += 1
         self.stack.append(fn.name)
         try:

@@ -40,6 +40,14 @@ class Split:
     random: bool = False
     train_names: list = field(default_factory=list)
     test_names: list = field(default_factory=list)
+    # A part's side was decided by the name it is stored in (a boolean mask,
+    # `X_valid, X_train = X[:n], X[n:]`): a finding resting on it is a guess.
+    named: bool = False
+    # Both parts exist (`sample` is a split only once `drop` takes the rest).
+    complement: bool = False
+    splitter: str | None = None  # the splitter class of cross-validation folds
+    # a date-comparison mask split: which side holds the earlier rows ("<")
+    order: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -78,3 +86,7 @@ class CVUse:
     what: str
     x: Val
     x_node: ast.AST | None
+    # the folds: the splitter class ("KFold" for an int / the default) and
+    # whether it shuffles (unshuffled K-fold on time-ordered rows, ML206)
+    splitter: str | None = None
+    shuffle: bool = False

@@ -14,9 +14,11 @@ from mllint.analysis.dataflow.names import is_test_name
 from mllint.analysis.dataflow.tables import (
     AUGMENT_FUNCS,
     BUILTIN_OPAQUE,
+    CLUSTER_CLASSES,
     COLUMN_FUNCS,
     CV_FUNCS,
     DATA_CONTAINERS,
+    DRAW_FUNCS,
     EMPTY,
     LOADER_FUNCS,
     LOADER_PACKAGES,
@@ -35,6 +37,7 @@ from mllint.analysis.dataflow.tables import (
     UNDERSAMPLER_CLASSES,
     UNION_FUNCS,
     _builtin_names,
+    name_side,
 )
 from mllint.analysis.dataflow.values import UNKNOWN, Obj, Val, flat, with_side
 
@@ -61,14 +64,20 @@ class LibraryCalls:
         if q in ("os.path.join", "pathlib.Path", "pathlib.PurePath", "Path") or (short == "join" and top == "os"):
             return Val(kind="str", text="/".join(v.text or "" for v in pos if v.kind == "str"))
         if top == "numpy" and "random" in q.split(".")[1:-1] or short in ("default_rng", "RandomState"):
+            if short in DRAW_FUNCS:
+                return self.draw(node)
             # random draws: a comparison with them is a random row mask
             return Val(kind="rng" if short in ("default_rng", "RandomState") else "rand", random=True)
+        if short in ("setdiff1d", "delete") and top == "numpy" and len(pos) > 1 and pos[1].kind == "index" and pos[1].index is not None:
+            # np.setdiff1d(np.arange(n), train_idx): the rows not drawn
+            return Val(kind="index", index=(pos[1].index[0], "test"), random=True)
         if short in CV_FUNCS and top == "sklearn":
             est = pos[0] if pos else kws.get("estimator", UNKNOWN)
             x = pos[1] if len(pos) > 1 else kws.get("X", UNKNOWN)
             xnode = node.args[1] if len(node.args) > 1 else None
-            self.cvs.append(CVUse(self.tick(), node, short, x, xnode))
-            self.cv_split(node, kws.get("cv", UNKNOWN), x)
+            cv = kws.get("cv", UNKNOWN)
+            self.cvs.append(CVUse(self.tick(), node, short, x, xnode, *self.folds_of(cv)))
+            self.cv_split(node, cv, x)
             if est.obj is not None:
                 est.obj.methods.add("fit")
             self.record_use(node, None, short, [x] + pos[2:3], is_eval=True, metric=kws.get("scoring", UNKNOWN).text or "cv", arg=xnode)
@@ -114,6 +123,7 @@ class LibraryCalls:
                 self.cvs.append(CVUse(self.tick(), node, q, data, None))
                 return Val(kind="stat")
             self.fit_event(node, obj, q, data, None, node.args[1] if len(node.args) > 1 else None, "fit")
+            self.early_stopping(node, obj, kws)
             return Val(kind="obj", obj=obj)
         if short in AUGMENT_FUNCS and top in ("numpy", "tensorflow", "torch", "scipy") and pos and pos[0].origins:
             x = pos[0]
@@ -235,7 +245,8 @@ class LibraryCalls:
     def new_dataset(self, node: ast.AST, test_file: bool, opaque: bool = False) -> tuple:
         ds = self.new_id()
         self.datasets[ds] = {
-            "node": node, "test_file": test_file, "time": None,
+            "node": node, "test_file": test_file, "time": None, "time_how": None, "serial": False, "windows": False,
+            "lookahead": [],
             "date_cols": set(), "opaque": opaque,
         }
         return (ds, (("file", "test"),) if test_file else ())
@@ -260,10 +271,17 @@ class LibraryCalls:
             self.datasets[ds]["date_cols"] |= cols
             if self.kwnode(node, "index_col") is not None and not (isinstance(pd_, ast.Constant) and pd_.value is False):
                 self.datasets[ds]["time"] = node
+                self.datasets[ds]["time_how"] = "index"
         v = Val(origins=frozenset({origin}), kind="data")
         if short.startswith(("make_",)) or (self.kwnode(node, "return_X_y") is not None):
             return Val(kind="tuple", elts=(v, v), origins=EMPTY)
         return v
+
+    def draw(self, node: ast.Call) -> Val:
+        """`rng.choice(n, k)`, `np.random.randint(0, n, k)`: row indices drawn at
+        random, independently of any other draw (two draws can share rows);
+        the part is named by where it goes (`test_idx = ...`)."""
+        return Val(kind="index", index=(("draw", id(node)), name_side(self.target_hint) or "train"), random=True)
 
     def keras_load(self, node: ast.Call) -> Val:
         tr = Val(origins=frozenset({self.new_dataset(node, False)}), kind="data")
@@ -289,6 +307,17 @@ class LibraryCalls:
             elts.append(with_side(v, key, "train", sp))
             elts.append(with_side(v, key, "test", sp))
         return Val(kind="tuple", elts=tuple(elts))
+
+    @staticmethod
+    def folds_of(cv: Val) -> tuple[str | None, bool]:
+        """(splitter class, shuffles?) of a `cv=` argument: an int or the
+        default is K-fold without shuffling."""
+        o = cv.obj
+        if o is not None and o.kind == "splitter":
+            return o.cls, o.shuffle
+        if o is not None:
+            return None, False
+        return "KFold", False
 
     def cv_split(self, node: ast.Call, cv: Val, x: Val) -> None:
         """`cross_val_score(..., cv=KFold(shuffle=True))`: the folds are a (random)
@@ -347,7 +376,7 @@ class LibraryCalls:
         strategy = self.kwnode(node, "strategy")
         if short in STATELESS_CLASSES or (short == "SimpleImputer" and isinstance(strategy, ast.Constant) and strategy.value == "constant"):
             return Obj(short, "stateless", node)  # a constant fill learns nothing from the rows
-        if short in TRANSFORMER_CLASSES:
+        if short in TRANSFORMER_CLASSES or short in CLUSTER_CLASSES:
             return Obj(short, "transformer", node)
         if short in ("Sequential", "Model") or short.endswith(("Classifier", "Regressor", "Regression", "SVC", "SVR", "NB", "Ridge", "Lasso", "Net", "Forest", "Boost", "Model", "Means", "Classifier")):
             return Obj(short, "model", node)

@@ -110,7 +110,7 @@ def _closed(v: Any, depth: int = 0) -> bool:
 
 def _obj_state(o: Obj) -> tuple | None:
     """The content of a simple object argument (None: not simple)."""
-    if o.fits or o.parts or o.cv is not None:
+    if o.fits or o.parts or o.cv is not None or o.attrs:
         return None
     return (o.cls, o.kind, o.node, o.shuffle, o.final, frozenset(o.methods))
 
@@ -258,6 +258,13 @@ def touch_event(a: "Analysis", seq: int) -> None:
     for r in a._recs:
         if seq <= r.entry_seq:
             r.tainted = True
+
+
+def taint_all(a: "Analysis") -> None:
+    """Something the memo does not track was read (a method of a class of
+    the module inlined): calls being recorded are not remembered."""
+    for r in a._recs:
+        r.tainted = True
 
 
 def touch_dataset(a: "Analysis", ds: int) -> None:

@@ -108,3 +108,48 @@ class SelectedNames:
                     self._mentioned(k.value)
                 if isinstance(f, ast.Attribute):
                     self._mentioned(f.value)
+
+
+def mentioned(node: ast.AST | None) -> frozenset:
+    """Every name read in an expression."""
+    if node is None:
+        return EMPTY
+    Name = ast.Name
+    return frozenset(n.id for n in subtree(node) if n.__class__ is Name)  # type: ignore[attr-defined]
+
+
+def name_flows(tree: ast.Module) -> dict[str, set[str]]:
+    """Where each name's value goes: `b = f(a)`, `b[k] = a`, `b.append(a)`,
+    `b += a` make a flow a -> b. One walk of the module; used to follow a
+    score into the containers that are then compared or ranked
+    (`rows.append({"auc": auc})`, `table = pd.DataFrame(rows)`,
+    `table["auc"].idxmax()`)."""
+    flows: dict[str, set[str]] = {}
+    for st in subtree(tree):
+        t = st.__class__
+        if t is ast.Assign or t is ast.AugAssign or t is ast.AnnAssign:
+            value = st.value  # type: ignore[attr-defined]
+            if value is None:
+                continue
+            targets = st.targets if t is ast.Assign else [st.target]  # type: ignore[attr-defined]
+            dst = {n for tg in targets if (n := _first_name(tg)) is not None}
+            for src in mentioned(value):
+                flows.setdefault(src, set()).update(dst)
+        elif t is ast.Expr and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Attribute):  # type: ignore[attr-defined]
+            call = st.value  # type: ignore[attr-defined]
+            if call.func.attr in ("append", "extend", "update", "add", "insert") and isinstance(call.func.value, ast.Name):
+                for a in (*call.args, *(k.value for k in call.keywords)):
+                    for src in mentioned(a):
+                        flows.setdefault(src, set()).add(call.func.value.id)
+    return flows
+
+
+def flow_closure(names: frozenset, flows: dict[str, set[str]], limit: int = 200) -> set[str]:
+    out = set(names)
+    todo = list(names)
+    while todo and len(out) < limit:
+        for dst in flows.get(todo.pop(), ()):
+            if dst not in out:
+                out.add(dst)
+                todo.append(dst)
+    return out

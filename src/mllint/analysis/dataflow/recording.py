@@ -7,7 +7,7 @@ import ast
 
 import mllint.analysis.dataflow.memo as _memo
 from mllint.analysis.dataflow.events import Fit, Resample, Split, Use
-from mllint.analysis.dataflow.tables import EMPTY
+from mllint.analysis.dataflow.tables import EMPTY, EVAL_SET_KWARGS
 from mllint.analysis.dataflow.values import Obj, Val, flat
 
 
@@ -83,3 +83,46 @@ class EventRecorder:
             targets=self.cur_targets,
         )
         self.uses.append(u)
+
+    def early_stopping(self, node: ast.Call, obj: Obj, kws: dict[str, Val]) -> None:
+        """`fit(..., eval_set=[(X_te, y_te)], early_stopping_rounds=50)`,
+        `validation_data=(x_te, y_te)` with an `EarlyStopping` or a
+        `ModelCheckpoint(save_best_only=True)` callback, `lgb.train(...,
+        valid_sets=[...], callbacks=[lgb.early_stopping(50)])`: the number of
+        rounds / the epoch kept is chosen on that data (recorded as a use, for
+        ML204). Call after the fit event (the use belongs to that fit)."""
+        for kw in node.keywords:
+            if kw.arg in EVAL_SET_KWARGS and kw.arg in kws:
+                break
+        else:
+            return
+        ctor = obj.node if isinstance(obj.node, ast.Call) else None
+        catboost_best = obj.cls.startswith("CatBoost") and not any(
+            k.arg == "use_best_model" and isinstance(k.value, ast.Constant) and k.value.value is False
+            for k in (*node.keywords, *(ctor.keywords if ctor is not None else ()))
+        )  # CatBoost keeps the best iteration on eval_set by default
+        if not (catboost_best or self.stops_early(node, kws) or (ctor is not None and any(k.arg == "early_stopping_rounds" for k in ctor.keywords))):
+            return
+        self.record_use(kw.value, obj, "early-stopping", [kws[kw.arg]], is_eval=True, metric="early stopping", arg=kw.value)
+
+    def stops_early(self, node: ast.Call, kws: dict[str, Val]) -> bool:
+        for kw in node.keywords:
+            if kw.arg == "early_stopping_rounds":
+                return not (isinstance(kw.value, ast.Constant) and kw.value.value is None)
+        cb = kws.get("callbacks")
+        objs = [e.obj for e in (cb.elts or ()) if isinstance(e, Val) and e.obj is not None] if cb is not None else []
+        calls = []
+        for kw in node.keywords:
+            if kw.arg == "callbacks" and isinstance(kw.value, (ast.List, ast.Tuple)):
+                calls = [e for e in kw.value.elts if isinstance(e, ast.Call)]
+        for o in objs:
+            if isinstance(o.node, ast.Call):
+                calls.append(o.node)
+        for c in calls:
+            f = c.func
+            name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+            if name in ("early_stopping", "EarlyStopping", "early_stop"):
+                return True
+            if name == "ModelCheckpoint" and any(k.arg == "save_best_only" and isinstance(k.value, ast.Constant) and k.value.value is True for k in c.keywords):
+                return True
+        return False

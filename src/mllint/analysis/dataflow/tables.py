@@ -52,6 +52,15 @@ TRANSFORMER_CLASSES = frozenset(
         "ColumnTransformer", "FeatureUnion",
     }
 )
+# Unsupervised models: learn statistics of the rows (a leak before a split is
+# ML201); their `predict` assigns clusters, it is not an evaluation.
+CLUSTER_CLASSES = frozenset(
+    {
+        "KMeans", "MiniBatchKMeans", "BisectingKMeans", "DBSCAN", "HDBSCAN", "OPTICS", "GaussianMixture",
+        "BayesianGaussianMixture", "AgglomerativeClustering", "Birch", "MeanShift", "SpectralClustering",
+        "AffinityPropagation", "NearestNeighbors",
+    }
+)
 # Fitted, but learn nothing about the rows' distribution worth calling a leak.
 STATELESS_CLASSES = frozenset(
     {
@@ -59,12 +68,27 @@ STATELESS_CLASSES = frozenset(
         "LabelEncoder", "LabelBinarizer", "MultiLabelBinarizer", "SplineTransformer",
     }
 )
+# Label encoders learn the classes (their codes): refitting one on held-out
+# labels can re-number them (ML209).
+LABEL_CLASSES = frozenset({"LabelEncoder", "LabelBinarizer", "MultiLabelBinarizer"})
 # Encoders learn categories only: a leak before a split (ML201), too mild to
 # report for cross-validation (ML205).
 ENCODER_CLASSES = frozenset(
     {
         "OneHotEncoder", "OrdinalEncoder", "DictVectorizer", "StringLookup", "IntegerLookup",
         "CategoryEncoding", "BinaryEncoder", "HashingEncoder", "CountVectorizer",
+    }
+)
+# Learn categories or a vocabulary only: a mild leak (medium).
+VOCABULARY_CLASSES = ENCODER_CLASSES | frozenset(
+    {"TfidfVectorizer", "Tokenizer", "TextVectorization", "HashingVectorizer", "LabelEncoder", "LabelBinarizer"}
+)
+# Fitted with the target: what they learn is about the labels of the rows.
+SUPERVISED_CLASSES = frozenset(
+    {
+        "TargetEncoder", "WOEEncoder", "LeaveOneOutEncoder", "CatBoostEncoder", "JamesSteinEncoder",
+        "MEstimateEncoder", "SelectKBest", "SelectPercentile", "SelectFpr", "SelectFdr", "SelectFwe",
+        "GenericUnivariateSelect", "RFE", "RFECV", "SelectFromModel", "SequentialFeatureSelector",
     }
 )
 OVERSAMPLER_CLASSES = frozenset(
@@ -104,7 +128,7 @@ CV_FUNCS = frozenset(
     }
 )
 SCALE_FUNCS = frozenset({"scale", "minmax_scale", "robust_scale", "maxabs_scale", "quantile_transform", "power_transform"})
-STAT_METHODS = frozenset({"mean", "std", "var", "median", "min", "max", "quantile", "mode", "sum", "nanmean", "nanstd", "nanmedian", "percentile"})
+STAT_METHODS = frozenset({"mean", "std", "var", "median", "min", "max", "quantile", "mode", "sum", "nanmean", "nanstd", "nanmedian", "percentile", "value_counts"})
 FIT_METHODS = frozenset({"fit", "partial_fit", "fit_on_texts", "adapt", "fit_generator"})
 APPLY_METHODS = frozenset(
     {"transform", "texts_to_sequences", "texts_to_matrix", "inverse_transform", "flow", "standardize"}
@@ -120,8 +144,8 @@ AUGMENT_FUNCS = frozenset(
 )
 ROW_CONCAT = frozenset({"concat", "concatenate", "vstack", "row_stack", "append"})
 BINARY_DEFAULT_METRICS = frozenset({"f1_score", "precision_score", "recall_score", "fbeta_score", "jaccard_score"})
-_FIT_LIKE_METHODS = FIT_METHODS | {"fit_transform", "fit_resample"}
-OBJ_ONLY_METHODS = FIT_METHODS | PREDICT_METHODS | {"fit_transform", "fit_resample", "fit_sample", "score", "evaluate", "texts_to_sequences"}
+_FIT_LIKE_METHODS = FIT_METHODS | {"fit_transform", "fit_predict", "fit_resample"}
+OBJ_ONLY_METHODS = FIT_METHODS | PREDICT_METHODS | {"fit_transform", "fit_predict", "fit_resample", "fit_sample", "score", "evaluate", "texts_to_sequences"}
 OPAQUE_DENY = frozenset(
     {
         "os", "sys", "json", "re", "time", "datetime", "math", "random", "pathlib", "logging", "collections",
@@ -130,15 +154,42 @@ OPAQUE_DENY = frozenset(
     }
 )
 
+# Features computed from neighbouring rows: row order matters.
+SERIAL_METHODS = frozenset({"rolling", "shift", "diff", "ewm", "expanding", "pct_change"})
+# Random index draws (numpy.random and Generator methods).
+DRAW_FUNCS = frozenset({"choice", "randint", "integers"})
+# Row selectors: their result indexes rows (`df[df.index.isin(test.index)]`).
+MASK_METHODS = frozenset({"isin", "isna", "isnull", "notna", "notnull", "between", "duplicated"})
+
+# Keyword arguments passing data a model is monitored on while it trains.
+EVAL_SET_KWARGS = ("eval_set", "validation_data", "valid_sets", "evals")
+
+# A loop variable used as `model.fit(...)`/`model.predict(...)` is a model
+# (a loop over models), not a setting being swept.
+SWEEP_RECEIVER_METHODS = frozenset({"fit", "predict", "predict_proba", "decision_function", "score", "evaluate", "fit_transform", "transform", "set_params"})
+
 THRESHOLD_METRICS = frozenset(
     {"accuracy_score", "f1_score", "precision_score", "recall_score", "fbeta_score", "balanced_accuracy_score", "jaccard_score"}
 )
 
-TEST_NAME = re.compile(r"test|val|valid|holdout|hold_out|dev\b", re.I)
-TRAIN_NAME = re.compile(r"train|tr\b|fit", re.I)
 VAL_NAME = re.compile(r"val|valid|dev\b|^x_v$|^y_v$|hold", re.I)
 DATE_NAME = re.compile(r"date|time|timestamp|period", re.I)
 HELD_OUT_NAME = re.compile(r"(?i)test|valid|val|holdout|_te$|_va$|oof|fold")
+# Which side of a split a name holds (`X_valid, X_train = X[:n], X[n:]`).
+_SIDE_TRAIN = re.compile(r"(?i)train|(^|_)(tr|trn|fit)(_|\d|$)")
+_SIDE_HELD = re.compile(r"(?i)test|valid|holdout|hold_out|(^|_)(val|dev|te|va|v|ho)(_|\d|$)")
+
+
+def name_side(name: str | None) -> str | None:
+    """"train", "test" (any held-out part) or None (a neutral name) for the
+    name a split part is stored in; with both (`X_train_val`) the first wins."""
+    if not name:
+        return None
+    t = _SIDE_TRAIN.search(name)
+    h = _SIDE_HELD.search(name)
+    if t and h:
+        return "train" if t.start() <= h.start() else "test"
+    return "train" if t else "test" if h else None
 
 
 _BUILTINS_CACHE: tuple[int, frozenset] = (-1, frozenset())

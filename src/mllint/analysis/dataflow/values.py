@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 class Obj:
     """A fitted-or-fittable object: estimator, transformer, resampler, splitter."""
 
-    __slots__ = ("cls", "kind", "node", "fits", "methods", "shuffle", "final", "parts", "cv")
+    __slots__ = ("cls", "kind", "node", "fits", "methods", "shuffle", "final", "parts", "cv", "attrs")
 
     def __init__(self, cls: str, kind: str, node: ast.AST | None, shuffle: bool = False):
         self.cls = cls
@@ -29,6 +29,7 @@ class Obj:
         self.final: str | None = None  # for pipelines: kind of the last step
         self.parts: list[Obj] = []  # already-built objects embedded in this one (model layers)
         self.cv: Obj | None = None  # a search's `cv=` splitter
+        self.attrs: dict | None = None  # an instance of a class of the module: its attributes
 
     def part_fits(self, depth: int = 0) -> frozenset:
         """The latest fit of every embedded object (an adapted layer inside a model)."""
@@ -58,7 +59,7 @@ class Val:
     origins: frozenset = EMPTY
     fitted_by: frozenset = EMPTY
     resampled: frozenset = EMPTY
-    kind: str = "unknown"  # data | obj | tuple | index | folds | mask | stat | str | unknown
+    kind: str = "unknown"  # data | obj | tuple | index | folds | mask | stat | str | const | unknown
     obj: Obj | None = None
     elts: tuple | None = None
     index: tuple | None = None  # (split key, side) for fold indices
@@ -89,6 +90,8 @@ def _val_init(self: Val, **kw) -> None:
 
 Val.__init__ = _val_init  # type: ignore[method-assign]
 UNKNOWN = Val()
+# `True`, `False`, `None`: flags whose value decides an `if` (kind "const").
+CONSTS = {c: Val(kind="const", text=repr(c)) for c in (True, False, None)}
 
 
 def heldout(origin: tuple) -> bool:
@@ -98,6 +101,11 @@ def heldout(origin: tuple) -> bool:
 def join(a: Val, b: Val) -> Val:
     if a is b:
         return a
+    if a.kind == "const" or b.kind == "const":
+        # a flag set differently on two paths is no longer known
+        if a.kind == b.kind:
+            return a if a.text == b.text else UNKNOWN
+        return b if a.kind == "const" else a
     if a.kind == "unknown" and not a.origins:
         return b
     if b.kind == "unknown" and not b.origins:
