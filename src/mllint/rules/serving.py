@@ -12,11 +12,13 @@ from mllint.analysis.semantic import has_star_kwargs, is_none, keyword
 from mllint.analysis.semantic import kwarg_value as _kw  # shared helpers
 from mllint.analysis.serving_model import (
     EVERY_REQUEST_HOOK,
+    SERVING_IMPORTS,
     CallSite,
     FuncInfo,
     Handler,
     ServingModel,
     is_model_loader,
+    maybe_serving,
     serving_model,
 )
 from mllint.core.astwalk import STATEMENT_FIELDS
@@ -440,21 +442,6 @@ def _handler_def_range(ctx, func: ast.AST) -> tuple[int, int, int, int]:
 
 
 
-SERVING_IMPORTS = (
-    "fastapi", "starlette", "flask", "quart", "aiohttp", "django", "rest_framework", "bentoml",
-    "ray", "ts", "kserve", "litserve", "sanic", "litestar",
-)
-
-
-def maybe_serving(ctx) -> ServingModel | None:
-    """The serving model, or None when the module imports no web/serving
-    framework (so no handler can be recognised). Relative imports alone do
-    not count: library packages use them everywhere, and a Django or DRF
-    view module also imports the framework itself."""
-    imported = ctx.semantic.imported
-    if not any(q.split(".", 1)[0] in SERVING_IMPORTS for q in imported):
-        return None
-    return serving_model(ctx)
 
 
 def _first_inference(sm: ServingModel, f: FuncInfo) -> str | None:
