@@ -131,13 +131,19 @@ _EVAL_TOKEN_RE = re.compile(
 )
 _TRAIN_TOKEN_RE = re.compile(r"^(?:train|training|trn)")
 _WORD_SPLIT_RE = re.compile(r"_|(?<=[a-z0-9])(?=[A-Z])")
+_WORD_HINTS = ("val", "test", "eval", "dev", "holdout", "tr")  # a cheap test before splitting
 
 
 def eval_data_name(iterable: ast.AST) -> str | None:
     """The name that makes a loop's iterable evaluation data, or None (also
     None when it names training data too: `zip(train_dl, val_dl)`)."""
     found = None
-    for sub in ast.walk(iterable):
+    todo = [iterable]
+    seen = 0
+    while todo and seen < 40:  # an iterable is a name or a short call; not a program
+        sub = todo.pop()
+        seen += 1
+        todo.extend(ast.iter_child_nodes(sub))
         if isinstance(sub, ast.Name):
             word = sub.id
         elif isinstance(sub, ast.Attribute):
@@ -145,6 +151,9 @@ def eval_data_name(iterable: ast.AST) -> str | None:
         elif isinstance(sub, ast.Subscript) and isinstance(sub.slice, ast.Constant) and isinstance(sub.slice.value, str):
             word = sub.slice.value
         else:
+            continue
+        low = word.lower()
+        if not any(w in low for w in _WORD_HINTS):
             continue
         tokens = [t.lower() for t in _WORD_SPLIT_RE.split(word) if t]
         if any(_TRAIN_TOKEN_RE.match(t) for t in tokens):
@@ -154,14 +163,20 @@ def eval_data_name(iterable: ast.AST) -> str | None:
     return found
 
 
-def validation_loop(ancestors: list[ast.AST]) -> tuple[ast.AST, str] | None:
+def validation_loop(ancestors: list[ast.AST], memo: dict[int, str | None] | None = None) -> tuple[ast.AST, str] | None:
     """The innermost `for` loop around the current node (in the same
-    function) that iterates over evaluation data, with the name that says so."""
+    function) that iterates over evaluation data, with the name that says so.
+    `memo` (id(loop) -> name) saves re-reading a loop's iterable."""
     for anc in reversed(ancestors):
         if isinstance(anc, FUNC_TYPES):
             return None
         if isinstance(anc, (ast.For, ast.AsyncFor)):
-            name = eval_data_name(anc.iter)
+            if memo is None:
+                name = eval_data_name(anc.iter)
+            elif id(anc) in memo:
+                name = memo[id(anc)]
+            else:
+                name = memo[id(anc)] = eval_data_name(anc.iter)
             if name is not None:
                 return anc, name
     return None

@@ -8,7 +8,8 @@ from __future__ import annotations
 import ast
 
 from mllint.analysis.inference import binding_type
-from mllint.analysis.semantic import BUILTIN_NAMES, is_true, keyword
+from mllint.analysis.module_names import module_names
+from mllint.analysis.semantic import is_true, keyword
 from mllint.analysis.training_facts import (
     FRAMEWORK_EVAL_HOOKS,
     LOOP_TYPES,
@@ -87,6 +88,7 @@ EXPORTERS = {
     "torch.jit.script": "scripts",
 }
 _EXPORT_NAMES = frozenset(q.rsplit(".", 1)[-1] for q in EXPORTERS)
+_EXPORT_OR_SAVE = _EXPORT_NAMES | {"save"}
 
 
 def _volatile_input(sem, call: ast.Call) -> bool:
@@ -142,6 +144,14 @@ class TrainingLoopRules(Rule):
         self.export_candidates: list[tuple[str, ast.Call, str, list[str]]] = []  # (name, call, qualname, names its result is bound to)
         self.saved: set[str] = set()  # receivers of `.save(...)` / first arguments of `torch.jit.save`
         self.reported_302: set[str] = set()
+        self.eval_data_memo: dict[int, str | None] = {}  # id(for loop) -> its evaluation-data name
+        self.mode_names: set[str] = set()  # receivers of `.train()` / `.eval()` seen so far
+        # local names imported as an exporter or `save` under another name -> that name
+        self.export_aliases: dict[str, str] = {
+            local: next(iter(keys & _EXPORT_OR_SAVE))
+            for local, keys in module_names(ctx).import_keys.items()
+            if keys & _EXPORT_OR_SAVE and local not in _EXPORT_OR_SAVE
+        }
         self.val_reported_303: set[tuple[int, str, int]] = set()  # (scope, name, validation loop)
         self.val_reported_calls: set[int] = set()
 
@@ -199,10 +209,8 @@ class TrainingLoopRules(Rule):
     def _visit_call(self, call: ast.Call, sem, anc: list[ast.AST]) -> None:
         func = call.func
         last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
-        if isinstance(func, ast.Name) and last not in _EXPORT_NAMES:
-            b = sem.lookup(func.id)  # `from torch.onnx import export as to_onnx`
-            if b is not None and b.kind == "import" and b.qualname:
-                last = b.qualname.rsplit(".", 1)[-1]
+        if last in self.export_aliases:  # `from torch.onnx import export as to_onnx`
+            last = self.export_aliases[last]
         if last in _EXPORT_NAMES or last == "save":
             self._export_or_save(call, sem, anc, last)
         if isinstance(func, ast.Attribute):
@@ -212,6 +220,7 @@ class TrainingLoopRules(Rule):
                 key = dotted(func.value)
                 if key is None:
                     return
+                self.mode_names.add(key)
                 if attr == "eval" and not call.args and not call.keywords:
                     self.evaled.add(key)
                     self.eval_state[(scope_id, key)] = True
@@ -239,7 +248,7 @@ class TrainingLoopRules(Rule):
         if hit is None:
             # `net(x)` in a loop over evaluation data: a module if the enclosing
             # training loop switches its mode (decided in finish()).
-            if isinstance(func, ast.Name) and self.facts.torch and not (func.id in BUILTIN_NAMES and sem.lookup(func.id) is None):
+            if isinstance(func, ast.Name) and func.id in self.mode_names:
                 self._validation_candidate(func.id, None, call, sem, anc)
             return
         name, binding = hit
@@ -261,7 +270,9 @@ class TrainingLoopRules(Rule):
             self.ml303_candidates.append((fn, name, call, loops))
 
     def _validation_candidate(self, name: str, binding, call: ast.Call, sem, anc: list[ast.AST], disabled: bool | None = None) -> None:
-        hit = validation_loop(anc)
+        if not any(type(a) is ast.For or type(a) is ast.AsyncFor for a in anc):
+            return
+        hit = validation_loop(anc, self.eval_data_memo)
         if hit is None:
             return
         loop, data = hit
