@@ -78,3 +78,11 @@ def test_validation_pass_autograd() -> None:
 def test_unknown_mode_counts_as_switched_for_exports() -> None:
     assert lines("model.train(is_training)\ntorch.jit.trace(model, torch.randn(1, 8))\n", "ML302") == []
     assert lines("model.train()\ntorch.jit.trace(model, torch.randn(1, 8))\n", "ML302") == [6]
+
+
+def test_a_helper_that_switches_its_argument_counts() -> None:
+    helper = "def prepare(m):\n    m.eval()\n    return m\n"
+    assert lines(helper + "model = prepare(model)\ntorch.jit.trace(model, torch.randn(1, 8))\n", "ML302") == []
+    assert lines(helper + "prepare(model)\nwith torch.no_grad():\n    model(torch.randn(1, 8))\n", "ML302") == []
+    other = "def log(m):\n    print(m)\n"
+    assert lines(other + "log(model)\ntorch.jit.trace(model, torch.randn(1, 8))\n", "ML302") == [8]

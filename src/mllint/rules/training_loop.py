@@ -146,6 +146,8 @@ class TrainingLoopRules(Rule):
         self.reported_302: set[str] = set()
         self.eval_data_memo: dict[int, str | None] = {}  # id(for loop) -> its evaluation-data name
         self.mode_names: set[str] = set()  # receivers of `.train()` / `.eval()` seen so far
+        self.defs = module_names(ctx).defs
+        self.passed: list[tuple[str, str]] = []  # (function of this module, name passed to it)
         # local names imported as an exporter or `save` under another name -> that name
         self.export_aliases: dict[str, str] = {
             local: next(iter(keys & _EXPORT_OR_SAVE))
@@ -244,6 +246,9 @@ class TrainingLoopRules(Rule):
                         self.ml306_candidates.append((name, call.args[0], loops))
                 return
             return
+        if isinstance(func, ast.Name) and func.id in self.defs:
+            # `prepare(model)`: a function of this module that may call `.eval()` on it
+            self.passed.extend((func.id, a.id) for a in call.args if isinstance(a, ast.Name))
         hit = _called_module_name(sem, call)
         if hit is None:
             # `net(x)` in a loop over evaluation data: a module if the enclosing
@@ -331,6 +336,10 @@ class TrainingLoopRules(Rule):
     def finish(self) -> None:
         facts = self.facts
         if facts.torch:
+            for fname, arg in self.passed:
+                ff = facts.function_by_name.get(fname)
+                if ff is not None and ff.sets_eval:
+                    self.evaled.add(arg)
             self._finish_ml301()
             self._finish_validation_passes()
             self._finish_exports()
