@@ -109,3 +109,9 @@ def test_call_filter_covers_the_seed_spellings() -> None:
     # project helpers are recognised by the look of their name
     src = "def f(cfg):\n    seed_all(hash(cfg.name))\n    fix_seeds(hash(cfg.name))\n    configure(hash(cfg.name))\n"
     assert lines(src) == [2, 3]
+
+
+def test_configured_seed_helpers_take_a_seed() -> None:
+    src = "from myproj.repro import init_everything\ndef f(name):\n    init_everything(hash(name))\n"
+    assert lines(src) == []
+    assert [f.line for f in lint(src, seed_helpers=["myproj.repro.init_everything"]) if f.code == "ML110"] == [3]

@@ -6,7 +6,16 @@ from __future__ import annotations
 
 import ast
 
-from mllint.analysis.randomness import FRAMEWORK_ORDER, LABEL, SEED_CALL_NAMES, looks_like_seed_helper, seed_arguments, seeded_frameworks
+from mllint.analysis.randomness import (
+    FRAMEWORK_ORDER,
+    LABEL,
+    SEED_CALL_NAMES,
+    configured_helper,
+    looks_like_seed_helper,
+    seed_arguments,
+    seeded_frameworks,
+)
+from mllint.analysis.semantic import call_name
 from mllint.analysis.serving_model import maybe_serving
 from mllint.rules.base import Rule, register
 
@@ -162,9 +171,10 @@ class SaltedHashSeed(Rule):
     def __init__(self, ctx):
         super().__init__(ctx)
         self.in_seed: set[int] = set()  # hash() calls reported through the seed they feed
+        self.helper_names = frozenset(h.rsplit(".", 1)[-1] for h in ctx.config.seed_helpers)  # `seed-helpers`
 
     def wants_call(self, key: str) -> bool:
-        return looks_like_seed_helper(key)
+        return looks_like_seed_helper(key) or key in self.helper_names
 
     def visit(self, node: ast.Call) -> None:  # type: ignore[override]
         sem = self.ctx.semantic
@@ -173,7 +183,10 @@ class SaltedHashSeed(Rule):
                 self._bucket(node)
             return
         q = sem.call_qualname(node)
-        for arg in seed_arguments(q, node):
+        args = seed_arguments(q, node)
+        if not args and node.args and configured_helper(q, call_name(node), self.ctx.config):
+            args = [node.args[0]]
+        for arg in args:
             h = _hash_in(sem, arg, self.ctx.ancestors)
             if h is not None:
                 self.in_seed.add(id(h))
