@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 import textwrap
 
-from helpers import lint
+from helpers import lint, lint_notebook_text, notebook_from_percent
 
 from mllint.analysis.serving_model import ServingModel
 from mllint.core.severity import Severity
@@ -129,6 +129,85 @@ def test_ml501_replaces_explicit_none() -> None:
     assert f.fix is not None and f.fix.edits[0].text == "30"
 
 
+NOTEBOOK_CALLS = """
+# %%
+import redis
+import requests
+# %%
+resp = requests.get("https://data.example/train.csv")
+# %%
+def load_image(url):
+    return requests.get(url).content
+
+img = load_image("https://data.example/cat.png")
+# %%
+def fetch(url):
+    return requests.get(url).json()
+
+rows = [fetch(u) for u in urls]
+# %%
+for u in urls:
+    requests.get(u)
+# %%
+def outer(u):
+    return inner(u)
+
+def inner(u):
+    return requests.get(u)
+
+for u in urls:
+    outer(u)
+# %%
+cache = redis.Redis(host="cache")
+scores = df["url"].apply(lambda u: requests.get(u).status_code)
+"""
+
+
+def test_ml501_notebook_one_off_calls_are_low_repeated_calls_high() -> None:
+    findings = lint_notebook_text(notebook_from_percent(NOTEBOOK_CALLS.strip()), select=["ML501"])
+    sev = {(f.cell, f.cell_line): f.severity for f in findings}
+    assert sev == {
+        (2, 1): Severity.LOW,  # a download at the top of a cell
+        (3, 2): Severity.LOW,  # a helper only top-level code calls
+        (4, 2): Severity.HIGH,  # a helper called in a comprehension
+        (5, 2): Severity.HIGH,  # a loop over rows
+        (6, 5): Severity.HIGH,  # reached from a loop through another helper
+        (7, 1): Severity.LOW,  # a client built once
+        (7, 2): Severity.HIGH,  # per row, in a lambda
+    }
+
+
+def test_ml501_scripts_and_notebook_handlers_stay_high() -> None:
+    script = lint("import requests\nresp = requests.get('https://x')\n")
+    assert [f.severity for f in script] == [Severity.HIGH]
+    nb = notebook_from_percent(
+        "# %%\nimport requests\nfrom fastapi import FastAPI\napp = FastAPI()\n"
+        "# %%\n@app.get('/p')\ndef p():\n    return requests.get('https://x').json()\n"
+    )
+    assert [f.severity for f in lint_notebook_text(nb, select=["ML501"])] == [Severity.HIGH]
+
+
+def test_ml501_store_client_fix_names_the_option() -> None:
+    (f,) = lint("import redis\nr = redis.Redis(host='h')\n", timeout=2)
+    assert f.fix is not None and f.fix.edits[0].text == ", socket_timeout=2"
+    (g,) = lint("import pymongo\nc = pymongo.MongoClient('mongodb://h')\n", timeout=2.5)
+    assert g.fix is not None and g.fix.edits[0].text == ", socketTimeoutMS=2500"
+    (h,) = lint("import psycopg2\nc = psycopg2.connect(host='h', dbname='d')\n", timeout=0.5)
+    assert h.fix is not None and h.fix.edits[0].text == ", connect_timeout=2"  # libpq's minimum
+    (k,) = lint("import redis\nr = redis.Redis(socket_timeout=None)\n", timeout=2)
+    assert k.fix is not None and k.fix.edits[0].text == "2"
+
+
+def test_ml501_positional_timeouts_and_version_dependent_signatures() -> None:
+    assert _codes("import http.client\nc = http.client.HTTPConnection('h', 80, 5)\n") == []
+    assert _codes("import http.client\nc = http.client.HTTPConnection('h', 80, None)\n") == ["ML501"]
+    # HTTPSConnection's third positional was key_file before Python 3.12: not judged
+    assert _codes("import http.client\nc = http.client.HTTPSConnection('h', 443, k)\n") == []
+    assert _codes("import smtplib\ns = smtplib.SMTP('m', 25, 'me', 10)\n") == []
+    assert _codes("import ftplib\nf = ftplib.FTP('f', 'u', 'p', '', 10)\n") == []
+    assert _codes("import urllib3\np = urllib3.HTTPConnectionPool('h', 80, 3.0)\n") == []
+
+
 # --- ML504 -------------------------------------------------------------------------
 
 SERVICE = """
@@ -235,6 +314,18 @@ def test_ml501_network_import_precondition_near_misses() -> None:
     assert _codes(in_function) == ["ML501"]
     no_network = "class Client:\n    def get(self, u): ...\nClient().get('http://x')\n"
     assert _codes(no_network) == []
+    # the store clients are looked at too: a module importing only them is checked
+    for src in (
+        "import redis\nr = redis.Redis()\n",
+        "from pymongo import MongoClient as MC\nc = MC('mongodb://h')\n",
+        "import psycopg\nc = psycopg.connect('dbname=x')\n",
+        "from smtplib import SMTP\ns = SMTP('mail')\n",
+        "def f():\n    import ftplib\n    return ftplib.FTP('h')\n",
+    ):
+        assert _codes(src) == ["ML501"], src
+    # ... and a module that names them without importing them is not
+    assert _codes("def connect(**kw): ...\nconn = connect(host='h')\nclass Redis: ...\nr = Redis()\n") == []
+    assert _codes("import http.server\nsrv = http.server.HTTPServer(('', 8000), H)\n") == []
 
 
 def test_ml701_fairness_metrics_option() -> None:

@@ -5,7 +5,8 @@ light type inference (`inference`), literal values (`literals`), names known
 before the walk (`module_names`), local side effects (`local_effects`),
 randomness and determinism tables (`randomness`), training-loop facts
 (`training_facts`), model references (`model_refs`), the serving model
-(`serving_model`), entry points (`entrypoint`), and the leakage data-flow
+(`serving_model`), entry points (`entrypoint`), notebook code that runs
+once (`runs_once`), and the leakage data-flow
 analysis (`analysis.dataflow`).
 
 May import: `mllint.core`.

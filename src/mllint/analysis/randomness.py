@@ -10,6 +10,7 @@ Frameworks are named by four keys:
     "tensorflow"  TensorFlow's global seed (`tf.random.set_seed`)
 
     seeded_frameworks(q, call, config)  -> frozenset of keys a call seeds, or None
+    seed_arguments(q, call)             -> the expressions a call takes as a seed
     global_draw(q, call)                -> Draw(framework, verb) or None
     unseeded_generator(q, call)         -> True for `np.random.default_rng()` & co.
     NUMPY_LEGACY                        -> NumPy's legacy global-state functions
@@ -348,3 +349,50 @@ def is_random_augmentation(qualname: str | None) -> bool:
         last = qualname.rsplit(".", 1)[-1]
         return last.startswith("Random") or last in _AUGMENT_NAMES or last.endswith("Masking")
     return qualname.startswith(("albumentations.", "imgaug.augmenters."))
+
+
+# --- seed arguments (ML110) ----------------------------------------------------------
+# Calls whose argument at this position is a seed (of a global generator or of
+# a generator object). Any call's `seed=` / `random_state=` / `random_seed=`
+# keyword is one too.
+SEED_POSITIONS: dict[str, int] = {
+    **{q: 0 for q in DIRECT_SEEDERS},
+    **{q: 0 for q in UMBRELLA_SEEDERS if not q.endswith("enable_full_determinism")},
+    **{f"numpy.random.{n}": 0 for n in ("default_rng", "RandomState", "SeedSequence", "PCG64", "PCG64DXSM", "Philox", "MT19937", "SFC64")},
+    "random.Random": 0,
+    "torch.cuda.manual_seed": 0,
+    "torch.cuda.manual_seed_all": 0,
+    "tensorflow.random.Generator.from_seed": 0,
+    "tensorflow.random.experimental.Generator.from_seed": 0,
+    "jax.random.PRNGKey": 0,
+    "jax.random.key": 0,
+}
+SEED_KEYWORDS = frozenset({"seed", "random_state", "random_seed"})
+# Methods that seed the object they are called on: `g.manual_seed(s)` (a
+# torch.Generator), `rng.seed(s)` (a random.Random), `fake.seed_instance(s)`.
+SEED_METHODS = frozenset({"manual_seed", "manual_seed_all", "seed", "seed_instance"})
+SEED_CALL_NAMES = frozenset(
+    {q.rsplit(".", 1)[-1] for q in SEED_POSITIONS} | SEED_METHODS | {"seed_everything"}
+)
+
+
+def seed_arguments(qualname: str | None, call: ast.Call) -> list[ast.AST]:
+    """The arguments of `call` that are used as a seed: the positional seed of
+    a known seeding call, a method seeding its receiver, a project seed helper
+    (`set_seed(s)`), and any `seed=` / `random_state=` / `random_seed=`."""
+    out: list[ast.AST] = [kw.value for kw in call.keywords if kw.arg in SEED_KEYWORDS]
+    if not call.args or isinstance(call.args[0], ast.Starred):
+        return out
+    pos = SEED_POSITIONS.get(qualname or "")
+    f = call.func
+    last = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
+    if pos is not None:
+        if len(call.args) > pos:
+            out.append(call.args[pos])
+    elif qualname and qualname.startswith(LIGHTNING_PACKAGES) and qualname.endswith(".seed_everything"):
+        out.append(call.args[0])
+    elif last in SEED_METHODS and isinstance(f, ast.Attribute):
+        out.append(call.args[0])
+    elif last is not None and looks_like_seed_helper(last) and not is_known_package(qualname):
+        out.append(call.args[0])
+    return out

@@ -4,6 +4,7 @@ intra-module call graph, so that "runs on every request" means something.
     sm = serving_model(ctx)            # computed once per module (a fact)
     for h in sm.handlers: ...          # Handler(func, framework, route)
     sm.per_request(func_node)          # the Handler whose requests run it, or None
+    maybe_serving(ctx)                 # the model, or None when no web/serving framework is imported
 
 Recognised handlers: FastAPI/Starlette routes (decorators on an app or a
 router, `add_api_route`, `Route(...)`), Flask/Quart routes, `add_url_rule`,
@@ -856,3 +857,20 @@ def _route(verb: str | None, path: ast.AST | None, call: ast.Call) -> str | None
 def serving_model(ctx) -> ServingModel:
     """The module's ServingModel, built once per module."""
     return ctx.semantic.fact("serving", lambda: ServingModel(ctx.tree))  # type: ignore[return-value]
+
+
+SERVING_IMPORTS = (
+    "fastapi", "starlette", "flask", "quart", "aiohttp", "django", "rest_framework", "bentoml",
+    "ray", "ts", "kserve", "litserve", "sanic", "litestar",
+)
+
+
+def maybe_serving(ctx) -> ServingModel | None:
+    """The serving model, or None when the module imports no web/serving
+    framework (so no handler can be recognised). Relative imports alone do
+    not count: library packages use them everywhere, and a Django or DRF
+    view module also imports the framework itself."""
+    imported = ctx.semantic.imported
+    if not any(q.split(".", 1)[0] in SERVING_IMPORTS for q in imported):
+        return None
+    return serving_model(ctx)

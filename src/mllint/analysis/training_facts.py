@@ -18,7 +18,10 @@ is complete:
 
 Queries usable during the walk: `grad_disabled(sem, ancestors)` (code under
 `torch.no_grad()` / `inference_mode()` / `set_grad_enabled(False)` or in a
-function decorated with them), `is_validation_function(func)`.
+function decorated with them), `grad_maybe_disabled(sem, ancestors)` (also
+`set_grad_enabled(flag)`), `is_validation_function(func)`,
+`validation_loop(ancestors)` (the innermost enclosing loop over evaluation
+data: `val_loader`, `testloader`, `dataloaders["val"]`).
 """
 
 from __future__ import annotations
@@ -101,6 +104,84 @@ def grad_disabled(sem: "SemanticModel", ancestors: list[ast.AST]) -> bool:
     return False
 
 
+def grad_maybe_disabled(sem: "SemanticModel", ancestors: list[ast.AST]) -> bool:
+    """Under a context or decorator that may switch autograd off, whatever its
+    argument: `with torch.set_grad_enabled(phase == "train"):`,
+    `with torch.no_grad() if eval_only else nullcontext():`."""
+    for anc in ancestors:
+        t = type(anc)
+        if t is ast.With or t is ast.AsyncWith:
+            exprs = [item.context_expr for item in anc.items]  # type: ignore[attr-defined]
+        elif t is ast.FunctionDef or t is ast.AsyncFunctionDef:
+            exprs = anc.decorator_list  # type: ignore[attr-defined]
+        else:
+            continue
+        for expr in exprs:
+            for sub in ast.walk(expr):
+                if isinstance(sub, (ast.Name, ast.Attribute)) and (sem.qualname(sub) in GRAD_OFF or sem.qualname(sub) in SET_GRAD):
+                    return True
+    return False
+
+
+# Evaluation data, by the words of the iterated names: `val_loader`,
+# `testloader`, `X_valid`, `dm.val_dataloader()`, `loaders["test"]`.
+_EVAL_WORDS = ("val", "valid", "validation", "test", "testing", "eval", "evaluation", "dev", "holdout")
+_EVAL_TOKEN_RE = re.compile(
+    r"^(?:" + "|".join(_EVAL_WORDS) + r")(?:s|set|sets|loader|loaders|dataloader|data|dl|ds|dataset|iter|batches|gen|generator)?$"
+)
+_TRAIN_TOKEN_RE = re.compile(r"^(?:train|training|trn)")
+_WORD_SPLIT_RE = re.compile(r"_|(?<=[a-z0-9])(?=[A-Z])")
+_WORD_HINTS = ("val", "test", "eval", "dev", "holdout", "tr")  # a cheap test before splitting
+
+
+def eval_data_name(iterable: ast.AST) -> str | None:
+    """The name that makes a loop's iterable evaluation data, or None (also
+    None when it names training data too: `zip(train_dl, val_dl)`)."""
+    found = None
+    todo = [iterable]
+    seen = 0
+    while todo and seen < 40:  # an iterable is a name or a short call; not a program
+        sub = todo.pop()
+        seen += 1
+        todo.extend(ast.iter_child_nodes(sub))
+        if isinstance(sub, ast.Name):
+            word = sub.id
+        elif isinstance(sub, ast.Attribute):
+            word = sub.attr
+        elif isinstance(sub, ast.Subscript) and isinstance(sub.slice, ast.Constant) and isinstance(sub.slice.value, str):
+            word = sub.slice.value
+        else:
+            continue
+        low = word.lower()
+        if not any(w in low for w in _WORD_HINTS):
+            continue
+        tokens = [t.lower() for t in _WORD_SPLIT_RE.split(word) if t]
+        if any(_TRAIN_TOKEN_RE.match(t) for t in tokens):
+            return None
+        if found is None and any(_EVAL_TOKEN_RE.match(t) for t in tokens):
+            found = word
+    return found
+
+
+def validation_loop(ancestors: list[ast.AST], memo: dict[int, str | None] | None = None) -> tuple[ast.AST, str] | None:
+    """The innermost `for` loop around the current node (in the same
+    function) that iterates over evaluation data, with the name that says so.
+    `memo` (id(loop) -> name) saves re-reading a loop's iterable."""
+    for anc in reversed(ancestors):
+        if isinstance(anc, FUNC_TYPES):
+            return None
+        if isinstance(anc, (ast.For, ast.AsyncFor)):
+            if memo is None:
+                name = eval_data_name(anc.iter)
+            elif id(anc) in memo:
+                name = memo[id(anc)]
+            else:
+                name = memo[id(anc)] = eval_data_name(anc.iter)
+            if name is not None:
+                return anc, name
+    return None
+
+
 def enclosing_function(ancestors: list[ast.AST]) -> ast.AST | None:
     for anc in reversed(ancestors):
         if isinstance(anc, FUNC_TYPES):
@@ -122,6 +203,7 @@ class LoopFacts:
     clears_grad: bool = False
     evals: list[tuple[str, ast.Call]] = field(default_factory=list)
     trains: set[str] = field(default_factory=set)
+    mode_set: set[str] = field(default_factory=set)  # `.train(flag)`: mode unknown
     keras_builds: list[ast.Call] = field(default_factory=list)
     clears_session: bool = False
     called: set[str] = field(default_factory=set)
@@ -138,6 +220,7 @@ class FunctionFacts:
     builds_keras: bool = False
     clears_session: bool = False
     calls_train: set[str] = field(default_factory=set)
+    sets_eval: bool = False  # `.eval()`, `.train(False)` or `.train(flag)` on anything
 
 
 class TrainingFacts:
@@ -271,10 +354,14 @@ class TrainingFacts:
                 if isinstance(arg, ast.Constant) and arg.value is False:
                     is_eval = True
                 elif arg is not None and not (isinstance(arg, ast.Constant) and arg.value is True):
-                    return  # model.train(mode): unknown
+                    for loop in loops:  # model.train(mode): unknown
+                        self._loop(loop).mode_set.add(key)
+                    self.scope_facts(fn).sets_eval = True
+                    return
             if is_eval:
                 for loop in loops:
                     self._loop(loop).evals.append((key, call))
+                self.scope_facts(fn).sets_eval = True
             elif attr == "train":
                 for loop in loops:
                     self._loop(loop).trains.add(key)

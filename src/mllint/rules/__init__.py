@@ -30,4 +30,5 @@ from mllint.rules import (  # noqa: F401
     device,  # ML310
     unscaled_features,  # ML311
     implicit_hyperparameters,  # ML312
+    salted_hash,  # ML110
 )

@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 
 from mllint.analysis.module_names import module_names
+from mllint.analysis.runs_once import runs_once
 from mllint.analysis.semantic import dotted_name as _dotted
 from mllint.analysis.semantic import has_star_kwargs, is_none, keyword
 from mllint.analysis.semantic import kwarg_value as _kw  # shared helpers
 from mllint.analysis.serving_model import (
     EVERY_REQUEST_HOOK,
+    SERVING_IMPORTS,
     CallSite,
     FuncInfo,
     Handler,
     ServingModel,
     is_model_loader,
+    maybe_serving,
     serving_model,
 )
 from mllint.core.astwalk import STATEMENT_FIELDS
+from mllint.core.severity import Severity
 from mllint.rules.base import Rule, register
-from mllint.rules.fixbuilders import add_keyword
+from mllint.rules.fixbuilders import add_keyword, replace_node
 
 FUNC_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
 
@@ -104,6 +109,125 @@ LLM_CLIENTS = frozenset({"openai.OpenAI", "openai.AsyncOpenAI", "openai.AzureOpe
 BOTO_CONFIG = frozenset({"botocore.config.Config", "botocore.client.Config"})
 
 
+# Clients of stores and stdlib protocols that wait forever by default:
+# qualified name -> StoreClient. `keywords`: any of them (non-None) bounds the
+# waits; `position`: the index of a positional timeout (None: keyword only);
+# `max_args`: with more positional arguments than this, the signature varies
+# across versions and the call is not judged; `in_text`: a literal URL/DSN
+# naming one of these options counts; `socket_default`: the client uses the
+# global socket default, so `socket.setdefaulttimeout(n)` in the module counts.
+@dataclass(frozen=True)
+class StoreClient:
+    label: str
+    keywords: tuple[str, ...]
+    fix: tuple[str, str]  # (keyword, value: "{t}" seconds or "{ms}" milliseconds)
+    why: str
+    position: int | None = None
+    max_args: int = 99
+    in_text: tuple[str, ...] = ()
+    socket_default: bool = False
+
+
+_REDIS_WHY = "redis-py then waits forever on a server that accepts the connection and never answers (a failover, a long-running script, a lost packet)"
+_REDIS = StoreClient("a Redis client", ("socket_timeout",), ("socket_timeout", "{t}"), _REDIS_WHY, in_text=("socket_timeout",))
+_REDIS_POSITIONAL = StoreClient("a Redis client", ("socket_timeout",), ("socket_timeout", "{t}"), _REDIS_WHY, position=4)
+_MONGO = StoreClient(
+    "a MongoDB client",
+    ("sockettimeoutms", "timeoutms"),
+    ("socketTimeoutMS", "{ms}"),
+    "PyMongo then has no socket timeout, so a read from a stalled server blocks the caller forever",
+    in_text=("sockettimeoutms", "timeoutms"),
+)
+_POSTGRES = StoreClient(
+    "a PostgreSQL connection",
+    ("connect_timeout",),
+    ("connect_timeout", "{i}"),
+    "libpq then waits for an unreachable server with no limit of its own",
+    in_text=("connect_timeout",),
+)
+_SOCKET_WHY = "it falls back to the global socket default, which is no timeout, so a silent peer blocks it forever"
+STORE_CLIENTS: dict[str, StoreClient] = {
+    **{q: _REDIS for q in (
+        "redis.from_url", "redis.Redis.from_url", "redis.StrictRedis.from_url", "redis.client.Redis.from_url",
+        "redis.asyncio.from_url", "redis.asyncio.Redis.from_url", "redis.asyncio.client.Redis.from_url",
+        "redis.ConnectionPool", "redis.ConnectionPool.from_url", "redis.BlockingConnectionPool",
+        "redis.asyncio.ConnectionPool", "redis.asyncio.ConnectionPool.from_url", "redis.asyncio.BlockingConnectionPool",
+        "redis.RedisCluster", "redis.cluster.RedisCluster", "redis.asyncio.RedisCluster", "redis.asyncio.cluster.RedisCluster",
+        "aioredis.from_url", "aioredis.Redis.from_url",
+    )},
+    **{q: _REDIS_POSITIONAL for q in (
+        "redis.Redis", "redis.StrictRedis", "redis.client.Redis", "redis.client.StrictRedis",
+        "redis.asyncio.Redis", "redis.asyncio.StrictRedis", "redis.asyncio.client.Redis", "aioredis.Redis",
+    )},
+    **{q: _MONGO for q in (
+        "pymongo.MongoClient", "pymongo.mongo_client.MongoClient", "pymongo.AsyncMongoClient",
+        "pymongo.asynchronous.mongo_client.AsyncMongoClient", "motor.motor_asyncio.AsyncIOMotorClient",
+        "motor.motor_tornado.MotorClient",
+    )},
+    **{q: _POSTGRES for q in (
+        "psycopg2.connect", "psycopg.connect", "psycopg.Connection.connect", "psycopg.AsyncConnection.connect",
+        "psycopg2.pool.SimpleConnectionPool", "psycopg2.pool.ThreadedConnectionPool",
+    )},
+    "http.client.HTTPConnection": StoreClient("", ("timeout",), ("timeout", "{t}"), _SOCKET_WHY, position=2, socket_default=True),
+    # the third positional of HTTPSConnection was `key_file` before Python 3.12
+    "http.client.HTTPSConnection": StoreClient("", ("timeout",), ("timeout", "{t}"), _SOCKET_WHY, max_args=2, socket_default=True),
+    "smtplib.SMTP": StoreClient("", ("timeout",), ("timeout", "{t}"), _SOCKET_WHY, position=3, socket_default=True),
+    "smtplib.SMTP_SSL": StoreClient("", ("timeout",), ("timeout", "{t}"), _SOCKET_WHY, max_args=3, socket_default=True),
+    "ftplib.FTP": StoreClient("", ("timeout",), ("timeout", "{t}"), _SOCKET_WHY, position=4, socket_default=True),
+    "ftplib.FTP_TLS": StoreClient("", ("timeout",), ("timeout", "{t}"), _SOCKET_WHY, max_args=4, socket_default=True),
+    **{q: StoreClient(
+        "a urllib3 pool", ("timeout",), ("timeout", "{t}"),
+        "urllib3 then falls back to the global socket default, which is no timeout, so a silent server blocks a request forever",
+        position=2 if "ConnectionPool" in q else None, socket_default=True,
+    ) for q in (
+        "urllib3.PoolManager", "urllib3.poolmanager.PoolManager", "urllib3.ProxyManager", "urllib3.poolmanager.ProxyManager",
+        "urllib3.HTTPConnectionPool", "urllib3.HTTPSConnectionPool", "urllib3.connectionpool.HTTPConnectionPool",
+        "urllib3.connectionpool.HTTPSConnectionPool", "urllib3.connection_from_url", "urllib3.request",
+    )},
+}  # fmt: skip
+# Receivers whose requests may carry their own timeout (a urllib3 pool).
+_PER_REQUEST_TIMEOUT = frozenset(q for q, c in STORE_CLIENTS.items() if q.startswith("urllib3.") and q != "urllib3.request")
+
+
+def _bound_names(ancestors: list[ast.AST], call: ast.Call) -> list[str]:
+    """Source text of what `x = call`, `self.x = call` or `with call as x` binds."""
+    parent = ancestors[-1] if ancestors else None
+    if isinstance(parent, ast.Assign) and parent.value is call:
+        return [ast.unparse(t) for t in parent.targets]
+    if isinstance(parent, ast.AnnAssign) and parent.value is call:
+        return [ast.unparse(parent.target)]
+    for anc in reversed(ancestors[-2:]):
+        if isinstance(anc, (ast.With, ast.AsyncWith)):
+            return [ast.unparse(i.optional_vars) for i in anc.items if i.context_expr is call and i.optional_vars is not None]
+        if isinstance(anc, ast.withitem) and anc.context_expr is call and anc.optional_vars is not None:
+            return [ast.unparse(anc.optional_vars)]
+    return []
+
+
+def _module_timeout_facts(ctx) -> tuple[bool, bool, frozenset[str]]:
+    """(`socket.setdefaulttimeout(n)` is called, `pymongo.timeout(...)` is
+    used, source text of receivers some call passes `timeout=` to)."""
+
+    def compute() -> tuple[bool, bool, frozenset[str]]:
+        sem = ctx.semantic
+        default = mongo = False
+        receivers: set[str] = set()
+        for node in ast.walk(ctx.tree):
+            if not isinstance(node, ast.Call):
+                continue
+            f = node.func
+            name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
+            if name == "setdefaulttimeout" and node.args and not is_none(node.args[0]):
+                default = default or sem.qualname(f) in (None, "socket.setdefaulttimeout")
+            elif name == "timeout" and sem.qualname(f) == "pymongo.timeout":
+                mongo = True
+            elif isinstance(f, ast.Attribute) and keyword(node, "timeout") is not None:
+                receivers.add(ast.unparse(f.value))
+        return default, mongo, frozenset(receivers)
+
+    return ctx.semantic.fact("ml501.module_timeouts", compute)  # type: ignore[return-value]
+
+
 def _session_timeouts(ctx) -> set[str]:
     """Source text of session objects that get a timeout some other way:
     `s.timeout = ...`, `s.request = functools.partial(s.request, timeout=...)`,
@@ -132,7 +256,7 @@ TIMEOUT_ROOTS = frozenset(
     q.split(".", 1)[0]
     for q in (
         *REQUESTS_FUNCS, *HTTPX_FUNCS, *HTTPX_CLIENTS, *SDK_CLIENTS, *LLM_CLIENTS, *BOTO_CONFIG,
-        *REQUESTS_SESSIONS, *AIOHTTP_SESSIONS,
+        *REQUESTS_SESSIONS, *AIOHTTP_SESSIONS, *STORE_CLIENTS,
         "urllib.request.urlopen", "socket.create_connection", "asyncio.wait_for", "aiohttp.request", "aiohttp.ClientTimeout",
     )
 )
@@ -157,17 +281,20 @@ class UnboundedTimeout(Rule):
         if q in REQUESTS_FUNCS:
             self._need_timeout(node, f"`{q}(...)`", "requests waits forever for a server that accepts the connection but never answers")
         elif q == "urllib.request.urlopen":
-            if len(node.args) < 3:
+            if len(node.args) < 3 and not _module_timeout_facts(self.ctx)[0]:
                 self._need_timeout(node, "`urllib.request.urlopen(...)`", "without `timeout=` it uses the global socket default, which is no timeout")
         elif q == "socket.create_connection":
             if len(node.args) < 2:
-                self._need_timeout(node, "`socket.create_connection(...)`", "without a timeout the connect and every read can block forever")
+                if not _module_timeout_facts(self.ctx)[0]:
+                    self._need_timeout(node, "`socket.create_connection(...)`", "without a timeout the connect and every read can block forever")
             elif is_none(node.args[1]):
                 self._report(node, "`socket.create_connection(..., None)` blocks forever on a silent peer; pass a timeout in seconds", None)
         elif q == "asyncio.wait_for":
             t = node.args[1] if len(node.args) >= 2 else _kw(node, "timeout")
             if t is not None and is_none(t):
                 self._report(node, "`asyncio.wait_for(..., None)` waits without a limit: it is the same as a bare `await`; give it a timeout in seconds", None)
+        elif q in STORE_CLIENTS:
+            self._store_client(node, q, STORE_CLIENTS[q])
         elif q in LLM_CLIENTS and keyword(node, "timeout") is None:
             # 10-minute defaults (with retries) are fine in a script, an outage in a service
             sm = maybe_serving(self.ctx)
@@ -239,6 +366,51 @@ class UnboundedTimeout(Rule):
                     None,
                 )
 
+    def _store_client(self, node: ast.Call, q: str, spec: StoreClient) -> None:
+        """A store or stdlib-protocol client built without a timeout."""
+        if len(node.args) > spec.max_args or any(isinstance(a, ast.Starred) for a in node.args):
+            return
+        given: ast.keyword | None = None
+        positional_none = False
+        if spec.position is not None and len(node.args) > spec.position:
+            if not is_none(node.args[spec.position]):
+                return
+            positional_none = True
+        for kw in node.keywords:
+            if kw.arg is not None and kw.arg.lower() in spec.keywords:
+                if not is_none(kw.value):
+                    return
+                given = kw
+        if spec in (_REDIS, _REDIS_POSITIONAL) and keyword(node, "connection_pool") is not None:
+            return  # the pool's connections carry the timeout
+        if spec.in_text:
+            for a in node.args[:1] + [k.value for k in node.keywords if k.arg in ("url", "host", "dsn", "conninfo")]:
+                text = ast.unparse(a).lower()
+                if any(opt + "=" in text for opt in spec.in_text):
+                    return
+        default_timeout, mongo_timeout, receivers = _module_timeout_facts(self.ctx)
+        if spec.socket_default and default_timeout:
+            return
+        if spec is _MONGO and mongo_timeout:
+            return
+        if spec is _POSTGRES and "PGCONNECT_TIMEOUT" in self.ctx.source.text:
+            return
+        if q in _PER_REQUEST_TIMEOUT:
+            if any(t in receivers for t in _bound_names(self.ctx.ancestors, node)):
+                return  # its requests pass `timeout=`
+        key, value = spec.fix
+        t = self.ctx.config.timeout
+        value = value.format(t=_fmt_timeout(t), ms=str(int(t * 1000)), i=str(max(2, int(t))))
+        if positional_none:
+            fix = replace_node(self.ctx, node.args[spec.position], value, f"Set {key}={value}", "unsafe")  # type: ignore[index]
+            state = "with a `None` timeout"
+        else:
+            fix = add_keyword(self.ctx, node, given.arg if given is not None else key, value, f"Set {key}={value}", "unsafe")  # type: ignore[arg-type]
+            state = f"with `{given.arg}=None`" if given is not None else f"without `{key}`" if key != "timeout" else "without a timeout"
+        what = f"creates {spec.label}" if spec.label else "is created"
+        unit = "milliseconds" if "{ms}" in spec.fix[1] else "seconds"
+        self._report(node, f"`{q}(...)` {what} {state}: {spec.why}; pass `{key}={value}` ({unit}).", fix)
+
     def _need_timeout(self, node: ast.Call, what: str, why: str) -> None:
         kw = keyword(node, "timeout")
         if kw is not None and not is_none(kw.value):
@@ -249,7 +421,11 @@ class UnboundedTimeout(Rule):
         self._report(node, f"{what} is called {state}: {why}; pass `timeout={t}` (seconds).", fix)
 
     def _report(self, node: ast.AST, message: str, fix) -> None:
-        self.report("ML501", node, message, fix)
+        # A one-off call in a notebook (a download at the top of a cell) holds
+        # up one interactive run at worst; in a loop, a function called per
+        # item, a handler or a script it stays high.
+        severity = Severity.LOW if runs_once(self.ctx, self.ctx.ancestors) else None
+        self.ctx.report("ML501", node, message, fix, severity=severity)
 
 
 # --- shared helpers for handler rules ---------------------------------------------
@@ -266,21 +442,6 @@ def _handler_def_range(ctx, func: ast.AST) -> tuple[int, int, int, int]:
 
 
 
-SERVING_IMPORTS = (
-    "fastapi", "starlette", "flask", "quart", "aiohttp", "django", "rest_framework", "bentoml",
-    "ray", "ts", "kserve", "litserve", "sanic", "litestar",
-)
-
-
-def maybe_serving(ctx) -> ServingModel | None:
-    """The serving model, or None when the module imports no web/serving
-    framework (so no handler can be recognised). Relative imports alone do
-    not count: library packages use them everywhere, and a Django or DRF
-    view module also imports the framework itself."""
-    imported = ctx.semantic.imported
-    if not any(q.split(".", 1)[0] in SERVING_IMPORTS for q in imported):
-        return None
-    return serving_model(ctx)
 
 
 def _first_inference(sm: ServingModel, f: FuncInfo) -> str | None:
