@@ -235,6 +235,35 @@ def test_leakage_analysis_resolves_star_imports_and_conventions() -> None:
     assert import_map(tree, "x = np.zeros(3)\ndef f(pd): return pd") == {"np": "numpy"}
 
 
+def test_the_seed_as_value_fires_in_a_notebook_without_imports() -> None:
+    nb = notebook_from_cells(
+        [
+            'df = pd.read_csv("sales.csv", dtype={"region": "category"})\nX, y = df.drop(columns="units"), df["units"]',
+            "X_tr, X_te, y_tr, y_te = train_test_split(X, y, random_state=np.random.seed(0))\nprint(len(X_tr))",
+        ]
+    )
+    (f,) = [f for f in lint_notebook_text(nb) if f.code == "ML102"]
+    assert f.cell == 2
+    assert "`random_state=np.random.seed(0)` passes None" in f.message
+    assert "assuming `np` means `numpy`" in f.message
+
+
+def test_seed_call_as_value_says_what_it_passes() -> None:
+    text = (
+        "import random\nimport numpy as np\nfrom sklearn.model_selection import KFold, train_test_split\n"
+        "a = train_test_split(X, random_state=random.seed(3))\n"
+        "b = KFold(n_splits=3, shuffle=True, random_state=np.random.seed(3))\n"
+        "c = KFold(n_splits=3, random_state=np.random.seed(3))\n"  # any scikit-learn call
+        "d = train_test_split(X, random_state=np.random.RandomState(3))\n"  # a RandomState: seeded
+        "e = train_test_split(X, random_state=3)\n"
+    )
+    found = [f for f in lint(text) if f.code == "ML102"]
+    assert [f.line for f in found] == [4, 5, 6]
+    assert "seeds Python's `random` module only, so `train_test_split(...)` is unseeded" in found[0].message
+    assert "draws from NumPy's global generator" in found[1].message
+    assert [e.text for e in found[0].fix.edits] == ["3"]
+
+
 # --- cost -------------------------------------------------------------------------
 
 
