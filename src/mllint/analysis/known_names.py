@@ -157,7 +157,9 @@ _SKLEARN = {
     "imblearn.pipeline": "Pipeline make_pipeline",
 }
 # `from sklearn import *` binds the subpackages.
-_SKLEARN_SUBPACKAGES = " ".join(sorted({m.split(".")[1] for m in _SKLEARN if m.startswith("sklearn.")}))
+_SKLEARN_SUBPACKAGES = " ".join(
+    sorted({m.split(".")[1] for m in _SKLEARN if m.startswith("sklearn.")} - {"cross_validation", "grid_search", "utils"})
+)
 
 _STAR: dict[str, str] = {
     "numpy": _NUMPY,
@@ -233,7 +235,12 @@ def _expand(module: str, names: str) -> dict[str, str]:
 
 
 _STAR_EXPORTS: dict[str, dict[str, str]] = {m: _expand(m, names) for m, names in _STAR.items()}
-_STAR_EXPORTS["pylab"] = _STAR_EXPORTS["matplotlib.pylab"] = {**_STAR_EXPORTS["numpy"], **_PYLAB}
+# pylab star-imports numpy, then numpy.random (its `random` is the function).
+_STAR_EXPORTS["pylab"] = _STAR_EXPORTS["matplotlib.pylab"] = {
+    **_STAR_EXPORTS["numpy"],
+    **_STAR_EXPORTS["numpy.random"],
+    **_PYLAB,
+}
 
 
 def star_exports(module: str) -> dict[str, str] | None:
