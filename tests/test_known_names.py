@@ -283,6 +283,15 @@ def test_a_module_that_imports_what_it_uses_is_not_walked_again() -> None:
     assert ctx.findings  # the rules did run
 
 
+def test_a_name_read_before_its_import_costs_no_walk_and_is_not_assumed() -> None:
+    # A function defined in a cell before the import cell.
+    text = "def predict(z):\n    return F.softmax(z, dim=1)\n\nimport torch.nn.functional as F\n"
+    ctx = Context(Source("p.py", text), ast.parse(text), Config(), default_catalog())
+    run_rules(ctx, [])
+    assert ctx.semantic.assumed("F") is None
+    assert ctx.semantic._module_bindings is None
+
+
 def test_assumable_names_shadow_no_builtin() -> None:
     import builtins
 

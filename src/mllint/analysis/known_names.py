@@ -394,6 +394,15 @@ def assume(name: str, mb: ModuleBindings) -> str | None:
     return DISTINCTIVE.get(name)
 
 
+def bound_in_text(text: str, name: str) -> bool:
+    """A cheap test that the module binds `name`: `import x as name`,
+    `from x import name` or a line `name = ...` in its text. True may come
+    from a comment or a string (then the name is not assumed: only a
+    missed assumption); False says nothing (`module_bindings` decides)."""
+    n = re.escape(name)
+    return re.search(rf"\b(?:as|import)\s+{n}\b|^[ \t]*{n}[ \t]*=(?!=)", text, re.MULTILINE) is not None
+
+
 def describe(assumed: list[tuple[str, str]]) -> str:
     """How a finding's message says what was assumed: `[("np", "numpy")]` ->
     "assuming `np` means `numpy`: no import or assignment of it here"."""

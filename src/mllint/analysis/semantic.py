@@ -39,6 +39,7 @@ from mllint.analysis.known_names import (
     ModuleBindings,
     TextAliases,
     assume,
+    bound_in_text,
     module_bindings,
     star_exports,
 )
@@ -162,7 +163,10 @@ class SemanticModel:
             return self._assumed[name]
         except KeyError:
             pass
-        q = assume(name, self.module_bindings()) if self.tree is not None else None
+        if self.tree is None or (self.text is not None and bound_in_text(self.text, name)):
+            q = None  # bound by an import or assignment, seen in the text: no walk
+        else:
+            q = assume(name, self.module_bindings())
         b = None
         if q is not None:
             b = Binding(name, "import", None, q)

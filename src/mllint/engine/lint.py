@@ -111,7 +111,9 @@ class Context:
             line, col, end_line, end_col = node
         else:
             line, col, end_line, end_col = self.node_range(node)
-        if not isinstance(node, tuple):
+        if self.semantic.assumptions and not isinstance(node, tuple):
+            # A finding rests on a convention only through a lookup the walk
+            # made before it (which recorded it): nothing to say otherwise.
             message = _say_assumptions(self.semantic, node, message)
         spec = self.catalog.get(code)
         default = spec.severity if spec else Severity.HIGH
