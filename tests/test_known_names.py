@@ -287,7 +287,10 @@ def test_a_name_read_before_its_import_costs_no_walk_and_is_not_assumed() -> Non
     # A function defined in a cell before the import cell.
     text = "def predict(z):\n    return F.softmax(z, dim=1)\n\nimport torch.nn.functional as F\n"
     ctx = Context(Source("p.py", text), ast.parse(text), Config(), default_catalog())
-    run_rules(ctx, [])
+    from mllint.rules.base import registered_rules
+
+    run_rules(ctx, registered_rules())
+    assert "F" in ctx.semantic._assumed  # looked up before its import
     assert ctx.semantic.assumed("F") is None
     assert ctx.semantic._module_bindings is None
 
