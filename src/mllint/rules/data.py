@@ -184,6 +184,16 @@ def _cell_last_statements(ctx) -> set[int]:
     return out
 
 
+def _assignable(node: ast.AST) -> bool:
+    """A name, an attribute of one, or one indexed by a constant: what the
+    result can be assigned back to."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Constant):
+            return False
+        node = node.value
+    return isinstance(node, ast.Name)
+
+
 @register
 class DiscardedResult(Rule):
     codes = ("ML403",)
@@ -224,10 +234,10 @@ class DiscardedResult(Rule):
                     what = f"`.{func.attr}()` returns a new {'DataFrame' if t == 'dataframe' else 'object'}"
                 elif t == "ndarray" and func.attr in DISCARD_NDARRAY:
                     what = f"`.{func.attr}()` returns a new array"
-                if what is not None:
+                if what is not None and _assignable(func.value):
                     recv = self.ctx.segment(func.value)
-                    if recv.isidentifier():
-                        target = recv
+                    if "\n" not in recv and len(recv) <= 40:
+                        target = recv  # `df = ...`, `df["price"] = ...`, `self.frame = ...`
         if what is None:
             return
         if self.ctx.is_notebook and isinstance(self.ctx.parent(), ast.Module):
