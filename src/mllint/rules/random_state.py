@@ -130,13 +130,13 @@ class RandomStateUnset(Rule):
     scope = "statement"
     nodes = (ast.Call,)
     call_names = SKLEARN_RANDOM_NAMES
-    # Any scikit-learn call passing `random_state=` may pass a seeding call's None.
+    # Any call passing `random_state=` may pass a seeding call's None.
     call_keywords = frozenset({"random_state"})
 
     def visit(self, node: ast.Call) -> None:  # type: ignore[override]
         q = self.ctx.semantic.call_qualname(node)
         kw = keyword(node, "random_state")
-        if kw is not None and q and q.startswith(RANDOM_PACKAGES) and self._seed_as_value(node, q, kw):
+        if kw is not None and self._seed_as_value(node, q, kw):
             return
         short = sklearn_random_callable(q)
         if short is None or has_star_kwargs(node):
@@ -157,14 +157,18 @@ class RandomStateUnset(Rule):
             fix,
         )
 
-    def _seed_as_value(self, node: ast.Call, q: str, kw: ast.keyword) -> bool:
+    def _seed_as_value(self, node: ast.Call, q: str | None, kw: ast.keyword) -> bool:
         """`random_state=np.random.seed(42)`: the seeding call returns None, so
-        the call gets `random_state=None`. Reported (True) when so."""
+        the call gets `random_state=None`, whatever the callee. Reported
+        (True) when so; what follows is said for scikit-learn and
+        imbalanced-learn, whose `random_state=None` means NumPy's global
+        generator."""
         found = _seed_call_value(self.ctx.semantic, kw.value)
         if found is None:
             return False
         seeding, seeding_q, holder = found
-        short = q.rsplit(".", 1)[-1]
+        sklearn = bool(q and q.startswith(RANDOM_PACKAGES))
+        short = q.rsplit(".", 1)[-1] if q and "()" not in q else _callee_text(self.ctx, node)
         seed_src = self.ctx.segment(seeding.func)
         arg = seeding.args[0] if len(seeding.args) == 1 and not seeding.keywords else None
         arg_src = self.ctx.segment(arg) if isinstance(arg, (ast.Constant, ast.Name)) else None
@@ -172,7 +176,9 @@ class RandomStateUnset(Rule):
         fix = replace_node(self.ctx, kw.value, value, f"Pass random_state={value}", "unsafe")
         held = f"`{holder}` holds the result of `{seed_src}(...)`, which returns None" if holder else f"`{seed_src}(...)` returns None"
         seeds = SEED_CALLS_RETURNING_NONE[seeding_q]
-        if seeds is None:
+        if not sklearn:
+            why = f"`{short}(...)` gets `random_state=None`, not the seed"
+        elif seeds is None:
             why = (
                 f"`{short}(...)` then draws from NumPy's global generator, which that call happened to seed, "
                 "so its result changes whenever anything else draws from the global generator first"
@@ -185,10 +191,15 @@ class RandomStateUnset(Rule):
             "ML102",
             kw.value,
             f"`random_state={self.ctx.segment(kw.value)}` passes None: {held}; {why}; "
-            f"pass the seed itself (`random_state={value}`).",
+            f"pass {'the seed itself' if arg_src else 'a seed'} (`random_state={value}`).",
             fix,
         )
         return True
+
+
+def _callee_text(ctx, node: ast.Call) -> str:
+    text = ctx.segment(node.func)
+    return text if text and "\n" not in text and len(text) <= 40 else "the call"
 
 
 def _kind(short: str) -> str:
