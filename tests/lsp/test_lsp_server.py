@@ -230,14 +230,14 @@ async def test_notebook_cells_get_cell_local_ranges(client: LanguageClient, work
                     text_content=[
                         types.NotebookDocumentCellContentChanges(
                             document=types.VersionedTextDocumentIdentifier(uri=cell_uris[1], version=2),
-                            changes=[types.TextDocumentContentChangeWholeDocument(text="import numpy as np")],
+                            changes=[types.TextDocumentContentChangeWholeDocument(text="from project.splits import train_test_split")],
                         )
                     ]
                 )
             ),
         )
     )
-    # Without the import, train_test_split is not sklearn's: no ML102.
+    # Imported from elsewhere, train_test_split is not sklearn's: no ML102.
     await wait_for(client, cell_uris[2], lambda d: not [x for x in d if x.code == "ML102"])
     client.notebook_document_did_close(
         types.DidCloseNotebookDocumentParams(

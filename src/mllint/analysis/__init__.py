@@ -1,7 +1,8 @@
 """Facts about one parsed module that rules read: computed once, shared.
 
 Holds: the semantic model (imports, bindings, qualified names: `semantic`),
-light type inference (`inference`), literal values (`literals`), names known
+what star imports bind and names used without an import are by convention
+(`known_names`), light type inference (`inference`), literal values (`literals`), names known
 before the walk (`module_names`), local side effects (`local_effects`),
 randomness and determinism tables (`randomness`), training-loop facts
 (`training_facts`), model references (`model_refs`), the serving model

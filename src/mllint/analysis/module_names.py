@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 
+from mllint.analysis.known_names import star_exports
 from mllint.core.astwalk import STATEMENT_FIELDS
 
 
@@ -28,6 +29,12 @@ class ModuleNames:
       a `:=`, every local name bound by an import is taken to have every
       import's keys (`walrus`);
     * `imported_roots`: the top-level packages it imports (absolute imports).
+
+    A star import of a known library counts as importing the names
+    `known_names.star_exports` lists (`from fastai.vision.all import *`:
+    `np`, `torch`, ...). A name the module reads without any binding (`np`,
+    `StandardScaler` in a cell pasted without its imports) needs nothing
+    here: its call-filter key is the name itself, as written.
     """
 
     __slots__ = ("defs", "import_keys", "imported_roots", "walrus")
@@ -66,6 +73,11 @@ class ModuleNames:
                 for alias in node.names:  # type: ignore[attr-defined]
                     if alias.name != "*":
                         keys.setdefault(alias.asname or alias.name, set()).add(alias.name.rpartition(".")[2])
+                    elif not node.level and module:  # type: ignore[attr-defined]
+                        # `from sklearn.model_selection import *`: the names the semantic model binds.
+                        for local, q in (star_exports(module) or {}).items():
+                            keys.setdefault(local, set()).add(q.rpartition(".")[2])
+                            roots.add(q.split(".", 1)[0])
                 continue
             if t is AnnAssign:
                 value, target = node.value, node.target  # type: ignore[attr-defined]

@@ -11,7 +11,14 @@ It knows, at each point of the walk:
   `numpy.random.default_rng`; `clf = RandomForestClassifier()` likewise);
 * qualified names of call targets, through module aliases, attribute chains
   and instances: `rng.integers(...)` resolves to
-  `numpy.random.default_rng().integers`.
+  `numpy.random.default_rng().integers`;
+* what a star import of a known library binds (`from sklearn.preprocessing
+  import *` binds `StandardScaler`; `from fastai.vision.all import *` binds
+  `np`, `pd`, `torch`, ...), and what a name the module never binds is by
+  convention (`np` is `numpy`, `StandardScaler` is scikit-learn's): see
+  `mllint.analysis.known_names`. A binding anywhere in the module (a later
+  cell's import, a parameter, `np = 3`) always wins; each assumption is
+  recorded (`assumptions`, `assumed(name)`) so messages can say so.
 
 The engine feeds it Import/ImportFrom/Assign/... nodes *before* rules see
 them, and pushes/pops a scope for every function, lambda and class. Rules only
@@ -25,6 +32,17 @@ import builtins
 from dataclasses import dataclass, field
 
 from mllint.analysis.inference import infer_type, infer_unpacked
+from mllint.analysis.known_names import (
+    ALIASES_OF,
+    ASSUMABLE,
+    CONVENTIONS,
+    ModuleBindings,
+    TextAliases,
+    assume,
+    bound_in_text,
+    module_bindings,
+    star_exports,
+)
 from mllint.core.astwalk import imports_in
 
 BUILTIN_NAMES = frozenset(dir(builtins))
@@ -58,8 +76,11 @@ class Scope:
 
 
 class SemanticModel:
-    def __init__(self, tree: ast.Module | None = None):
+    def __init__(self, tree: ast.Module | None = None, text: str | None = None):
         self.tree = tree
+        # The module's source, when known: a cheap first test before looking
+        # for conventional aliases (`imports_module`).
+        self.text = text
         self.module_scope = Scope(None)
         self.scopes: list[Scope] = [self.module_scope]
         # Every import seen anywhere (qualified targets), for quick "uses X?" checks.
@@ -75,6 +96,14 @@ class SemanticModel:
         # id(node) -> (node, result). Rules ask for the same call's name
         # many times at one point of the walk.
         self._qcache: dict[int, tuple[ast.AST, str | None]] = {}
+        # Names read without any binding in the module and taken by
+        # convention (`known_names.assume`): name -> qualified name. Filled
+        # when such a name is first looked up.
+        self.assumptions: dict[str, str] = {}
+        self._assumed: dict[str, Binding | None] = {}
+        self._module_bindings: ModuleBindings | None = None
+        self._by_convention: dict[str, bool] = {}
+        self._text_aliases: TextAliases | None = None
 
     # ------------------------------------------------------------------
     # scopes
@@ -123,7 +152,47 @@ class SemanticModel:
             b = scope.bindings.get(name)
             if b is not None:
                 return b
+        if name in ASSUMABLE:
+            return self._assume(name)
         return None
+
+    def _assume(self, name: str) -> Binding | None:
+        """An import binding for a name the module never binds, by
+        convention (`np` -> numpy), or None; decided once per name."""
+        try:
+            return self._assumed[name]
+        except KeyError:
+            pass
+        if self.tree is None or (self.text is not None and bound_in_text(self.text, name)):
+            q = None  # bound by an import or assignment, seen in the text: no walk
+        else:
+            q = assume(name, self.module_bindings())
+        b = None
+        if q is not None:
+            b = Binding(name, "import", None, q)
+            self.assumptions[name] = q
+        self._assumed[name] = b
+        return b
+
+    def assumed(self, name: str) -> str | None:
+        """What `name` is taken to be by convention (`"numpy"` for an
+        unbound `np`), or None when the module binds it or it is no
+        conventional name. A module-wide fact: the same at every point of
+        the walk (a binding anywhere rules it out)."""
+        if name not in ASSUMABLE:
+            return None
+        b = self.lookup(name)  # a binding in sight: no assumption, and no module walk
+        if b is None or b.node is not None or b is not self._assumed.get(name):
+            return None
+        return b.qualname
+
+    def module_bindings(self) -> ModuleBindings:
+        """Every name the module binds and reads (one walk, on first need)."""
+        if self._module_bindings is None:
+            self._module_bindings = module_bindings(self.tree) if self.tree is not None else ModuleBindings(
+                frozenset(), frozenset(), frozenset(), False
+            )
+        return self._module_bindings
 
     # ------------------------------------------------------------------
     # feeding (called by the engine before rules see the node)
@@ -141,6 +210,13 @@ class SemanticModel:
         for local, target in _from_targets(node):
             self.bind(local, Binding(local, "import", node, target, line=node.lineno))
             self.imported.add(target)
+        if node.names[-1].name == "*" and node.module and not node.level:
+            # `from sklearn.preprocessing import *`: the names rules care about.
+            exports = star_exports(node.module)
+            if exports:
+                for local, target in exports.items():
+                    self.bind(local, Binding(local, "import", node, target, line=node.lineno))
+            self.imported.update(_star_modules(node.module, exports))
 
     def note_imports(self, stmts: list[ast.stmt]) -> None:
         """Record in `imported` the imports among these statements and those
@@ -152,6 +228,8 @@ class SemanticModel:
                 self.imported.update(alias.name for alias in st.names)  # type: ignore[attr-defined]
             else:
                 self.imported.update(target for _, target in _from_targets(st))  # type: ignore[arg-type]
+                if st.names[-1].name == "*" and st.module and not st.level:  # type: ignore[attr-defined]
+                    self.imported.update(_star_modules(st.module, star_exports(st.module)))  # type: ignore[attr-defined]
 
     def on_assign(self, node: ast.Assign | ast.AnnAssign | ast.AugAssign | ast.NamedExpr) -> None:
         value = node.value
@@ -277,9 +355,33 @@ class SemanticModel:
         return None
 
     def imports_module(self, prefix: str) -> bool:
-        """True if anything under `prefix` (e.g. "torch") was imported."""
+        """True if anything under `prefix` (e.g. "torch") was imported, or,
+        in a module with no import at all (a cell pasted without its
+        imports), if it reads a conventional alias of it that it never
+        binds (`torch.log(x)`)."""
         p = prefix + "."
-        return any(q == prefix or q.startswith(p) for q in self.imported)
+        if any(q == prefix or q.startswith(p) for q in self.imported):
+            return True
+        hit = self._by_convention.get(prefix)
+        if hit is None:
+            hit = self._by_convention[prefix] = self._imports_by_convention(prefix)
+        return hit
+
+    def _imports_by_convention(self, prefix: str) -> bool:
+        # Only without any import: in other modules, looking at the text
+        # for every library a rule asks about would cost every module.
+        text = self.text
+        if text is None or "import" in text or self.tree is None:
+            return False
+        p = prefix + "."
+        aliases = [a for a in ALIASES_OF.get(prefix.split(".", 1)[0], ()) if CONVENTIONS[a] == prefix or CONVENTIONS[a].startswith(p)]
+        if self._text_aliases is None:
+            self._text_aliases = TextAliases(text)
+        aliases = [a for a in aliases if self._text_aliases.uses(a)]  # cheap first: no walk
+        if not aliases:
+            return False
+        loaded = self.module_bindings().loaded
+        return any(a in loaded and self.assumed(a) is not None for a in aliases)
 
     # ------------------------------------------------------------------
     # module facts (lazy, computed once)
@@ -288,6 +390,15 @@ class SemanticModel:
         if name not in self._facts:
             self._facts[name] = compute()
         return self._facts[name]
+
+
+def _star_modules(module: str, exports: dict[str, str] | None) -> set[str]:
+    """What a star import of `module` counts as importing: the module, and
+    the modules of what it re-exports (fastai's `all`: numpy, torch, ...)."""
+    out = {module}
+    if exports:
+        out.update(q.rpartition(".")[0] or q for q in exports.values())
+    return out
 
 
 def _from_targets(node: ast.ImportFrom) -> list[tuple[str, str]]:

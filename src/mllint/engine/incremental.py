@@ -8,7 +8,9 @@ statement and reuses the node objects of all the others. A rule declared
 top-level statement and depends only on that statement and on the module's
 *skeleton*: the full text of module-level code (imports, assignments, `if __name__ == ...` blocks), and
 of functions and classes only their header lines (decorators, name,
-parameters, bases), nested down through class bodies, not their bodies.
+parameters, bases), nested down through class bodies, not their bodies;
+and what the module's conventional names (`np` read without an import) are
+taken to be, which a binding in any body can change.
 
 `StatementCache.run` keeps, per top-level statement node, what those rules
 found in it. On the next analysis of the same document, if the skeleton, the
@@ -30,6 +32,7 @@ import ast
 from bisect import bisect_right
 from typing import TYPE_CHECKING, Callable
 
+from mllint.analysis.known_names import ASSUMABLE, assume, module_bindings
 from mllint.core.astwalk import imports_in, node_memo
 from mllint.core.findings import Edit, Finding, Fix
 
@@ -73,6 +76,16 @@ def _skeleton(node: ast.stmt, lines: list[str]) -> str:
         imports = [_text(lines, st.lineno, st.end_lineno or st.lineno) for st in imports_in(body)]
         return "\n".join([head, *imports])
     return _text(lines, start, end)
+
+
+def _assumptions(tree: ast.Module) -> tuple:
+    """What every conventional name (`np`, `StandardScaler`, ...) is taken to
+    be, and whether the module reads it: a finding anywhere may rest on it,
+    and a binding anywhere (a function body too) rules it out
+    (`mllint.analysis.known_names`). Each top-level statement's names are
+    memoised on its node."""
+    mb = module_bindings(tree)
+    return tuple(sorted((n, q, n in mb.loaded) for n in ASSUMABLE if (q := assume(n, mb)) is not None))
 
 
 def _moved(f: Finding, delta: int) -> Finding:
@@ -120,6 +133,7 @@ class StatementCache:
             ctx.config.model_dump_json(),
             tuple(rc.__name__ for rc in rule_classes),
             tuple(skeleton(st, lines) for st in body),
+            _assumptions(ctx.tree),
         )
         reuse = key == self.key and bool(local)
         if reuse:

@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mllint.analysis.known_names import ASSUMABLE
+from mllint.analysis.known_names import describe as describe_assumptions
 from mllint.analysis.semantic import SCOPE_NODES, SemanticModel
-from mllint.core.astwalk import CHILD_FIELDS_ALL, CHILD_FIELDS_LEAN, LEAF_BASES, child_fields, child_nodes, node_memo
+from mllint.core.astwalk import CHILD_FIELDS_ALL, CHILD_FIELDS_LEAN, LEAF_BASES, child_fields, child_nodes, node_memo, subtree
 from mllint.core.catalog import Catalog, default_catalog
 from mllint.core.config import Config
 from mllint.core.findings import Finding, Fix
@@ -42,7 +44,7 @@ class Context:
         self.tree = tree
         self.config = config
         self.catalog = catalog
-        self.semantic = SemanticModel(tree)
+        self.semantic = SemanticModel(tree, source.text)
         # The current node's ancestors, outermost first (the node itself excluded).
         self.ancestors: list[ast.AST] = []
         self.findings: list[Finding] = []
@@ -109,6 +111,10 @@ class Context:
             line, col, end_line, end_col = node
         else:
             line, col, end_line, end_col = self.node_range(node)
+        if self.semantic.assumptions and not isinstance(node, tuple):
+            # A finding rests on a convention only through a lookup the walk
+            # made before it (which recorded it): nothing to say otherwise.
+            message = _say_assumptions(self.semantic, node, message)
         spec = self.catalog.get(code)
         default = spec.severity if spec else Severity.HIGH
         if severity is not None:
@@ -127,6 +133,39 @@ class Context:
                 source_line=self.source.line_text(line),
             )
         )
+
+
+def _say_assumptions(sem: SemanticModel, node: ast.AST, message: str) -> str:
+    """The message, saying which names the reported code rests on were taken
+    by convention (`np` read without any import: "assuming `np` means
+    `numpy`"): names in the reported expression or simple statement (not a
+    whole function or loop), and in what its names were assigned from, a
+    few assignments deep (`df = pd.read_csv(...)`, then `df.dropna()`)."""
+    if getattr(node, "body", None) is not None:
+        return message
+    seen: dict[str, str] = {}
+    todo: list[tuple[ast.AST, int]] = [(node, 0)]
+    visited: set[str] = set()
+    while todo:
+        root, depth = todo.pop()
+        for n in subtree(root):
+            if type(n) is not ast.Name or n.id in visited:  # type: ignore[attr-defined]
+                continue
+            name = n.id  # type: ignore[attr-defined]
+            visited.add(name)
+            if name in ASSUMABLE:
+                q = sem.assumed(name)
+                if q is not None:
+                    seen[name] = q
+                    continue
+            if depth < 3:
+                b = sem.lookup(name)
+                if b is not None and b.kind == "assign" and b.value is not None:
+                    todo.append((b.value, depth + 1))
+    if not seen:
+        return message
+    said = describe_assumptions(sorted(seen.items()))
+    return f"{message[:-1]} ({said})." if message.endswith(".") else f"{message} ({said})"
 
 
 def _char_col(line_text: str, byte_col: int) -> int:

@@ -156,7 +156,18 @@ class ChainedAssignment(Rule):
 
 DISCARD_PANDAS = COPY_RETURNING_EDITS | frozenset({"join", "merge", "set_axis", "transpose"})
 DISCARD_NDARRAY = frozenset({"astype", "reshape", "flatten", "ravel", "copy", "round", "clip", "transpose", "squeeze"})
-DISCARD_FUNCS = frozenset({"numpy.append", "numpy.delete", "numpy.insert", "pandas.concat"})
+# NumPy functions that return a new array and leave their arguments as they
+# were (`np.sort(a)` sorts a copy; `a.sort()`, `np.random.shuffle(a)`,
+# `np.copyto(a, b)` and an `out=` argument write in place).
+DISCARD_NUMPY = frozenset(
+    {
+        "append", "insert", "delete", "concatenate", "stack", "vstack", "hstack", "column_stack", "row_stack",
+        "dstack", "sort", "clip", "where", "reshape", "ravel", "transpose", "squeeze", "flip", "round", "around",
+    }
+)
+DISCARD_FUNCS = frozenset({"pandas.concat"} | {f"numpy.{name}" for name in DISCARD_NUMPY})
+# Their first argument is the array they return a changed copy of.
+_COPY_OF_FIRST = DISCARD_NUMPY - {"concatenate", "stack", "vstack", "hstack", "column_stack", "row_stack", "dstack", "where"}
 
 
 def _cell_last_statements(ctx) -> set[int]:
@@ -173,6 +184,16 @@ def _cell_last_statements(ctx) -> set[int]:
     return out
 
 
+def _assignable(node: ast.AST) -> bool:
+    """A name, an attribute of one, or one indexed by a constant: what the
+    result can be assigned back to."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Constant):
+            return False
+        node = node.value
+    return isinstance(node, ast.Name)
+
+
 @register
 class DiscardedResult(Rule):
     codes = ("ML403",)
@@ -183,35 +204,51 @@ class DiscardedResult(Rule):
         call = node.value
         if not isinstance(call, ast.Call):
             return
+        if keyword(call, "out") is not None:
+            return  # `np.clip(a, 0, 1, out=a)`, `a.round(out=a)`: written in place
         sem = self.ctx.semantic
         func = call.func
         what = None
-        if isinstance(func, ast.Attribute):
-            kw = keyword(call, "inplace")
-            if kw is not None and not (isinstance(kw.value, ast.Constant) and kw.value.value is False):
-                return  # inplace=True (or a variable): modifies in place
+        target = None
+        if isinstance(func, (ast.Attribute, ast.Name)):
             q = sem.qualname(func)
             if q in DISCARD_FUNCS:
-                what = f"`{self.ctx.segment(func)}(...)` returns a new array/frame"
-            else:
+                short = q.rpartition(".")[2]
+                if q == "pandas.concat":
+                    what = f"`{self.ctx.segment(func)}(...)` returns a new DataFrame"
+                else:
+                    what = f"`{self.ctx.segment(func)}(...)` returns a new array"
+                    if short == "sort":
+                        what += " (`a.sort()` sorts in place)"
+                    elif short in ("clip", "round", "around"):
+                        what += " (pass `out=` to change the array in place)"
+                    first = call.args[0] if call.args else None
+                    if short in _COPY_OF_FIRST and isinstance(first, ast.Name):
+                        target = first.id
+            elif isinstance(func, ast.Attribute):
+                kw = keyword(call, "inplace")
+                if kw is not None and not (isinstance(kw.value, ast.Constant) and kw.value.value is False):
+                    return  # inplace=True (or a variable): modifies in place
                 t = infer_type(sem, func.value)
                 if t in PANDAS_TAGS and func.attr in DISCARD_PANDAS:
                     what = f"`.{func.attr}()` returns a new {'DataFrame' if t == 'dataframe' else 'object'}"
                 elif t == "ndarray" and func.attr in DISCARD_NDARRAY:
                     what = f"`.{func.attr}()` returns a new array"
+                if what is not None and _assignable(func.value):
+                    recv = self.ctx.segment(func.value)
+                    if "\n" not in recv and len(recv) <= 40:
+                        target = recv  # `df = ...`, `df["price"] = ...`, `self.frame = ...`
         if what is None:
             return
         if self.ctx.is_notebook and isinstance(self.ctx.parent(), ast.Module):
             last = self.ctx.semantic.fact("ml403.cell_last", lambda: _cell_last_statements(self.ctx))
             if id(node) in last:
                 return  # the cell displays the result
-        recv = self.ctx.segment(func.value) if isinstance(func, ast.Attribute) else None
-        target = recv if recv and recv.isidentifier() else "the result"
+        assign = f"assign it (`{target} = ...`)" if target else "assign it to a name"
         self.report(
             "ML403",
             call,
-            f"`{self.ctx.segment(call)}` is thrown away: {what} and leaves the original unchanged; "
-            f"assign it (`{target} = ...`).",
+            f"`{self.ctx.segment(call)}` is thrown away: {what} and leaves the original unchanged; {assign}.",
         )
 
 

@@ -25,7 +25,8 @@ def leakage_facts(ctx, selected: frozenset | None = None) -> LeakageFacts:
     """The module's leakage analysis, computed once per module (remembering
     calls between analyses when the module is re-analysed after each edit)."""
     return ctx.semantic.fact(  # type: ignore[return-value]
-        "leakage", lambda: analyse(ctx.tree, ctx.source.text, selected, memo=ctx.incremental)
+        "leakage",
+        lambda: analyse(ctx.tree, ctx.source.text, selected, memo=ctx.incremental, assumed=dict(ctx.semantic.assumptions)),
     )
 
 

@@ -8,7 +8,7 @@ import ast
 from mllint.analysis.semantic import has_star_kwargs, is_none, is_true, keyword
 from mllint.analysis.semantic import kwarg_value as _kw
 from mllint.rules.base import Rule, register
-from mllint.rules.fixbuilders import add_keyword
+from mllint.rules.fixbuilders import add_keyword, replace_node
 
 # --- ML102 -------------------------------------------------------------------
 
@@ -95,20 +95,54 @@ def sklearn_random_callable(qualname: str | None) -> str | None:
     return None
 
 
+# Seeding functions that return None: passed as a value (`random_state=
+# np.random.seed(42)`), they pass None. Qualified name -> what they seed
+# (None: NumPy's global generator too, which scikit-learn draws from when
+# `random_state=None`).
+SEED_CALLS_RETURNING_NONE: dict[str, str | None] = {
+    "random.seed": "Python's `random` module",
+    "numpy.random.seed": None,
+    "tensorflow.random.set_seed": "TensorFlow",
+    "tensorflow.set_random_seed": "TensorFlow",
+    "tensorflow.compat.v1.set_random_seed": "TensorFlow",
+    "keras.utils.set_random_seed": None,
+    "tensorflow.keras.utils.set_random_seed": None,
+}
+
+
+def _seed_call_value(sem, value: ast.AST) -> tuple[ast.Call, str, str | None] | None:
+    """(the seeding call, its qualified name, the name holding its result)
+    when `value` is a call of a seeding function that returns None, or a
+    name assigned from one (`seed = np.random.seed(42)`); else None."""
+    if isinstance(value, ast.Call):
+        q = sem.call_qualname(value)
+        return (value, q, None) if q in SEED_CALLS_RETURNING_NONE else None
+    if isinstance(value, ast.Name):
+        b = sem.lookup(value.id)
+        if b is not None and b.kind == "assign" and b.qualname in SEED_CALLS_RETURNING_NONE and isinstance(b.value, ast.Call):
+            return b.value, b.qualname, value.id
+    return None
+
+
 @register
 class RandomStateUnset(Rule):
     codes = ("ML102",)
     scope = "statement"
     nodes = (ast.Call,)
     call_names = SKLEARN_RANDOM_NAMES
+    # Any call passing `random_state=` may pass a seeding call's None.
+    call_keywords = frozenset({"random_state"})
 
     def visit(self, node: ast.Call) -> None:  # type: ignore[override]
-        short = sklearn_random_callable(self.ctx.semantic.call_qualname(node))
+        q = self.ctx.semantic.call_qualname(node)
+        kw = keyword(node, "random_state")
+        if kw is not None and self._seed_as_value(node, q, kw):
+            return
+        short = sklearn_random_callable(q)
         if short is None or has_star_kwargs(node):
             return
         if short in SKLEARN_SHUFFLE_ONLY and not is_true(_kw(node, "shuffle")):
             return
-        kw = keyword(node, "random_state")
         if kw is not None and not is_none(kw.value):
             return
         seed = self.ctx.config.seed
@@ -118,7 +152,55 @@ class RandomStateUnset(Rule):
             "ML102",
             node,
             f"`{short}(...)` is called {what}: every run gives a different "
-            f"{'split' if short[0].islower() or 'Split' in short or 'Fold' in short else 'model'}; "
+            f"{_kind(short)}; "
             f"pass `random_state={seed}` (or your project's seed).",
             fix,
         )
+
+    def _seed_as_value(self, node: ast.Call, q: str | None, kw: ast.keyword) -> bool:
+        """`random_state=np.random.seed(42)`: the seeding call returns None, so
+        the call gets `random_state=None`, whatever the callee. Reported
+        (True) when so; what follows is said for scikit-learn and
+        imbalanced-learn, whose `random_state=None` means NumPy's global
+        generator."""
+        found = _seed_call_value(self.ctx.semantic, kw.value)
+        if found is None:
+            return False
+        seeding, seeding_q, holder = found
+        sklearn = bool(q and q.startswith(RANDOM_PACKAGES))
+        short = q.rsplit(".", 1)[-1] if q and "()" not in q else _callee_text(self.ctx, node)
+        seed_src = self.ctx.segment(seeding.func)
+        arg = seeding.args[0] if len(seeding.args) == 1 and not seeding.keywords else None
+        arg_src = self.ctx.segment(arg) if isinstance(arg, (ast.Constant, ast.Name)) else None
+        value = arg_src or str(self.ctx.config.seed)
+        fix = replace_node(self.ctx, kw.value, value, f"Pass random_state={value}", "unsafe")
+        held = f"`{holder}` holds the result of `{seed_src}(...)`, which returns None" if holder else f"`{seed_src}(...)` returns None"
+        seeds = SEED_CALLS_RETURNING_NONE[seeding_q]
+        if not sklearn:
+            why = f"`{short}(...)` gets `random_state=None`, not the seed"
+        elif seeds is None:
+            why = (
+                f"`{short}(...)` then draws from NumPy's global generator, which that call happened to seed, "
+                "so its result changes whenever anything else draws from the global generator first"
+            )
+        else:
+            why = f"it seeds {seeds} only, so `{short}(...)` is unseeded"
+            if short in SKLEARN_RANDOM_NAMES:
+                why += f" and every run gives a different {_kind(short)}"
+        self.report(
+            "ML102",
+            kw.value,
+            f"`random_state={self.ctx.segment(kw.value)}` passes None: {held}; {why}; "
+            f"pass {'the seed itself' if arg_src else 'a seed'} (`random_state={value}`).",
+            fix,
+        )
+        return True
+
+
+def _callee_text(ctx, node: ast.Call) -> str:
+    text = ctx.segment(node.func)
+    return text if text and "\n" not in text and len(text) <= 40 else "the call"
+
+
+def _kind(short: str) -> str:
+    return "split" if short[0].islower() or "Split" in short or "Fold" in short else "model"

@@ -53,12 +53,20 @@ from mllint.analysis.dataflow.interpreter import Analysis
 __all__ = ["LeakageFacts", "RawFinding", "analyse", "import_map", "resolve", "uses_ml_packages"]
 
 
-def analyse(tree: ast.Module, text: str | None = None, selected: frozenset | None = None, memo: bool = False) -> LeakageFacts:
+def analyse(
+    tree: ast.Module,
+    text: str | None = None,
+    selected: frozenset | None = None,
+    memo: bool = False,
+    assumed: dict[str, str] | None = None,
+) -> LeakageFacts:
     """Run the provenance analysis over a module (cheap no-op for modules
     that import no ML/data library). `text` is the module's source, used for
     a few module-wide textual facts (which metric names appear). `selected`
-    is `selected_names(tree)` if the caller has it (see `SelectedNames`)."""
-    imports = import_map(tree)
+    is `selected_names(tree)` if the caller has it (see `SelectedNames`).
+    `assumed`: the names the engine's walk resolved by convention
+    (`SemanticModel.assumptions`)."""
+    imports = import_map(tree, text, assumed)
     if not uses_ml_packages(imports):
         return LeakageFacts(None)
     a = Analysis(tree, imports, text if text is not None else ast.unparse(tree))
