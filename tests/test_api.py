@@ -25,7 +25,7 @@ CLEAN = "import math\nprint(math.pi)\n"
 
 def _cli_json(*args: str, cwd: Path) -> list[dict]:
     r = subprocess.run(
-        [sys.executable, "-m", "mllint", "check", "--no-cache", "--format", "json", *args],
+        [sys.executable, "-m", "mllint", "check", "--no-cache", "--extend-select", "ALL", "--format", "json", *args],
         cwd=cwd, capture_output=True, text=True, timeout=120,
     )
     assert r.returncode in (0, 1), r.stderr

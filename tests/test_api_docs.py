@@ -25,6 +25,7 @@ def test_the_page_has_examples() -> None:
     assert any("lint_paths(" in b for b in found) and any("lint_source(" in b for b in found)
 
 
+@pytest.mark.default_rules  # the page documents what a user gets: the default rule set
 def test_every_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     namespace: dict = {"__name__": "__api_docs__"}

@@ -28,7 +28,7 @@ TORCH = "import torch\nmodel = torch.load('m.pt')\n"
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "mllint", "check", *args], cwd=cwd, capture_output=True, text=True, timeout=180
+        [sys.executable, "-m", "mllint", "check", "--extend-select", "ALL", *args], cwd=cwd, capture_output=True, text=True, timeout=180
     )
 
 
@@ -148,7 +148,7 @@ def test_cache_hits_are_answered_here_and_misses_cached_here(tmp_path: Path, cli
         p = tmp_path / f"m{i:02d}.py"
         p.write_text((SPLIT if i % 2 else TORCH) + f"# {i}\n")
         files.append(str(p))
-    cfg = Config()
+    cfg = Config(select=["ALL"])  # workers are other processes: name every rule
     cfg.root = tmp_path
     serial = [lint_file(p, cfg) for p in files]
     cached = CachedLint(open_cache(cfg, tmp_path / "cache"))
@@ -173,13 +173,13 @@ def test_shipped_sources_are_sent_as_bytes(tmp_path: Path, client) -> None:
         p.write_text(TORCH if i % 2 else SPLIT)
         files.append(str(p))
     rec = Recording(client)
-    shipped = dist.lint_files_dask(files, Config(), rec, ship_sources=True, batch_size=2)
+    shipped = dist.lint_files_dask(files, Config(select=["ALL"]), rec, ship_sources=True, batch_size=2)
     assert [len(items) for items in rec.sent] == [2, 2, 2]
     assert all(data == Path(p).read_bytes() for items in rec.sent for p, _, data in items)
     rec.sent.clear()
-    read_there = dist.lint_files_dask(files, Config(), rec, batch_size=2)
+    read_there = dist.lint_files_dask(files, Config(select=["ALL"]), rec, batch_size=2)
     assert all(data is None for items in rec.sent for _, _, data in items)
-    assert shipped == read_there == [lint_file(p, Config()) for p in files]
+    assert shipped == read_there == [lint_file(p, Config(select=["ALL"])) for p in files]
 
 
 @pytest.mark.slow
@@ -220,7 +220,7 @@ def test_workers_that_join_during_the_run_get_batches(tmp_path: Path, client) ->
         p.write_text(TORCH)
         files.append(str(p))
     rec = Growing(client)
-    results = dist.lint_files_dask(files, Config(), rec, lint=dask_hooks.nap_lint, batch_size=1)
+    results = dist.lint_files_dask(files, Config(select=["ALL"]), rec, lint=dask_hooks.nap_lint, batch_size=1)
     assert [[f.code for f in r.findings] for r in results] == [["ML602"]] * 24
     assert rec.calls >= 2 and rec.most > dist.IN_FLIGHT_PER_THREAD  # more than one thread's worth
 
@@ -238,7 +238,7 @@ def test_a_killed_worker_is_retried_and_a_file_that_always_kills_is_ml001(tmp_pa
         p = tmp_path / name
         p.write_text(TORCH)
         files.append(str(p))
-    results = dist.lint_files_dask(files, Config(), client, lint=dask_hooks.lint_or_die, batch_size=4)
+    results = dist.lint_files_dask(files, Config(select=["ALL"]), client, lint=dask_hooks.lint_or_die, batch_size=4)
     assert [r.path for r in results] == files
     assert Path(files[3] + ".died").exists()  # it did kill a worker, once
     by_name = {Path(r.path).name: [f.code for f in r.findings] for r in results}
@@ -256,7 +256,7 @@ def test_a_worker_reads_at_the_clients_path_and_reports_the_shown_path(tmp_path:
     (tmp_path / "proj" / "tests").mkdir(parents=True)
     (tmp_path / "proj" / "tests" / "t.py").write_text(SPLIT + TORCH)
     (tmp_path / "elsewhere").mkdir()
-    cfg = Config(per_file_ignores={"tests/*": ["ML6"]})
+    cfg = Config(select=["ALL"], per_file_ignores={"tests/*": ["ML6"]})
     cfg.root = tmp_path / "proj"
     client_cwd = tmp_path / "proj" / "tests"
     monkeypatch.chdir(client_cwd)
@@ -365,7 +365,7 @@ def test_a_scheduler_that_goes_away_leaves_ml001_not_a_hang(tmp_path: Path) -> N
 
         out: list = []
         t = threading.Thread(target=lambda: out.append(dist.lint_files_dask(
-            files, Config(), client, lint=dask_hooks.slow_lint, batch_size=1, on_done=on_done)))
+            files, Config(select=["ALL"]), client, lint=dask_hooks.slow_lint, batch_size=1, on_done=on_done)))
         t.start()
         t.join(timeout=90)
         assert not t.is_alive(), "lint_files_dask hung after the scheduler went away"

@@ -51,8 +51,8 @@ def test_wheel_installs_and_runs(tmp_path: Path) -> None:
     assert mod.returncode == 1 and "train.py:2:10: ML102" in mod.stdout
     # The Python API works after a plain install (docs/api.md) ...
     api = subprocess.run(
-        [str(py), "-c", "from mllint import lint_source, lint_paths; "
-         "print([f.code for f in lint_source(open('train.py').read(), 'train.py')])"],
+        [str(py), "-c", "from mllint import lint_source, lint_paths, load_config; "
+         "print([f.code for f in lint_source(open('train.py').read(), 'train.py', config=load_config('.'))])"],
         cwd=work, capture_output=True, text=True, timeout=120,
     )
     assert api.returncode == 0 and "['ML102']" in api.stdout, api.stderr

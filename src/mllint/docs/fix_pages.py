@@ -76,9 +76,9 @@ def _example_fix(spec: RuleSpec) -> tuple[list[str], str]:
         name, data = "example.ipynb", _notebook(spec.bad)
     else:
         name, data = "example.py", spec.bad.encode("utf-8")
-    first = fix_data(name, data, Config(), max_passes=0)
+    first = fix_data(name, data, Config(select=["ALL"]), max_passes=0)
     titles = sorted({f.fix.title for f in first.findings if f.code == spec.code and f.fix is not None})
-    out = fix_data(name, data, Config(), unsafe=True)
+    out = fix_data(name, data, Config(select=["ALL"]), unsafe=True)
     return titles, unified_diff(out)
 
 
