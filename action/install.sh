@@ -19,23 +19,16 @@
 # python (the virtualenv's interpreter; empty when skipped), version.
 set -euo pipefail
 
+# shellcheck source=action/common.bash
+source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
+
 output() {
     printf '%s=%s\n' "$1" "$2"
-    if [ -n "${GITHUB_OUTPUT:-}" ]; then
-        printf '%s=%s\n' "$1" "$2" >>"$GITHUB_OUTPUT"
-    fi
-}
-
-# A workflow-command message: %, CR and LF escaped as GitHub requires, so an
-# input cannot start a command line of its own.
-escape() {
-    local s="${1//%/%25}"
-    s="${s//$'\r'/%0D}"
-    printf '%s' "${s//$'\n'/%0A}"
+    gh_output "$1" "$2"
 }
 
 fail() {
-    printf '::error title=mllint action::%s\n' "$(escape "$1")"
+    error_annotation "$1"
     exit 2
 }
 

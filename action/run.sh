@@ -23,22 +23,15 @@
 # `if: always()`) has a file to upload.
 set -euo pipefail
 
-output() {
-    if [ -n "${GITHUB_OUTPUT:-}" ]; then
-        printf '%s=%s\n' "$1" "$2" >>"$GITHUB_OUTPUT"
-    fi
-}
+# shellcheck source=action/common.bash
+source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 
-# A workflow-command message: %, CR and LF escaped as GitHub requires, so an
-# input cannot start a command line of its own.
-escape() {
-    local s="${1//%/%25}"
-    s="${s//$'\r'/%0D}"
-    printf '%s' "${s//$'\n'/%0A}"
+output() {
+    gh_output "$1" "$2"
 }
 
 fail() {
-    printf '::error title=mllint action::%s\n' "$(escape "$1")"
+    error_annotation "$1"
     output exit-code 2
     exit 2
 }

@@ -10,14 +10,14 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mllint.core.severity import Severity
 
-CATEGORIES = (
+Category = Literal[
     "linter",
     "reproducibility",
     "leakage",
@@ -26,7 +26,8 @@ CATEGORIES = (
     "serving",
     "security",
     "fairness",
-)
+]
+CATEGORIES: tuple[str, ...] = get_args(Category)
 
 
 class CatalogError(Exception):
@@ -88,16 +89,7 @@ class RuleSpec(BaseModel):
     name: str = Field(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
     title: str = Field(min_length=5)
     severity: Severity
-    category: Literal[
-        "linter",
-        "reproducibility",
-        "leakage",
-        "training",
-        "data",
-        "serving",
-        "security",
-        "fairness",
-    ]
+    category: Category
     fix: Literal["none", "safe", "unsafe"]
     summary: str = Field(min_length=10)
     rationale: str = Field(min_length=10)
