@@ -177,3 +177,26 @@ def every_rule(args: tuple[str, ...] | list[str]) -> list[str]:
     if args and args[0] in ("check", "fix") and "--select" not in args:
         return [args[0], "--extend-select", "ALL", *args[1:]]
     return args
+
+
+def qualname_probes(text: str) -> list[str | None]:
+    """The qualified name of the value of each `__probe__ = <expr>` line, as
+    the semantic model sees it at that point of the engine's walk."""
+    from mllint.core.catalog import default_catalog
+    from mllint.engine.lint import Context, run_rules
+    from mllint.rules.base import Rule
+
+    tree = ast.parse(text)
+    seen: list[str | None] = []
+
+    class Probe(Rule):
+        codes = ("ML102",)
+        nodes = (ast.Assign,)
+
+        def visit(self, node):
+            if isinstance(node.targets[0], ast.Name) and node.targets[0].id == "__probe__":
+                seen.append(self.ctx.semantic.qualname(node.value))
+
+    ctx = Context(Source("p.py", text), tree, Config(), default_catalog())
+    run_rules(ctx, [Probe])
+    return seen

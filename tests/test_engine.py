@@ -4,32 +4,18 @@ from __future__ import annotations
 
 import ast
 
-from helpers import codes, lint
+from helpers import codes, lint, qualname_probes
 
 from mllint.analysis.semantic import SemanticModel
-from mllint.core.catalog import default_catalog
 from mllint.core.config import Config
 from mllint.core.sources import Source
-from mllint.engine.lint import Context, lint_source, run_rules
+from mllint.engine.lint import lint_source
 from mllint.rules.base import Rule
 
 
 def _resolve(text: str, expr: str) -> str | None:
     """Qualified name of `expr` as seen at the end of `text`."""
-    tree = ast.parse(text + f"\n__probe__ = {expr}\n")
-    seen: list[str | None] = []
-
-    class Probe(Rule):
-        codes = ("ML102",)
-        nodes = (ast.Assign,)
-
-        def visit(self, node):
-            if isinstance(node.targets[0], ast.Name) and node.targets[0].id == "__probe__":
-                seen.append(self.ctx.semantic.qualname(node.value))
-
-    ctx = Context(Source("p.py", text), tree, Config(), default_catalog())
-    run_rules(ctx, [Probe])
-    return seen[0]
+    return qualname_probes(text + f"\n__probe__ = {expr}\n")[0]
 
 
 def test_import_alias_resolution() -> None:

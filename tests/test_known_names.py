@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ast
 
-from helpers import lint, lint_notebook_text, notebook_from_cells
+from helpers import lint, lint_notebook_text, notebook_from_cells, qualname_probes
 
 from mllint.analysis import known_names
 from mllint.analysis.dataflow import import_map
@@ -16,26 +16,9 @@ from mllint.core.config import Config
 from mllint.core.sources import Source
 from mllint.engine.incremental import StatementCache
 from mllint.engine.lint import Context, lint_source, parse_module, run_rules
-from mllint.rules.base import Rule
 
 
-def _probe(text: str) -> list[str | None]:
-    """The qualified name of the value of each `__probe__ = <expr>` line, as
-    the semantic model sees it at that point of the walk."""
-    tree = ast.parse(text)
-    seen: list[str | None] = []
-
-    class Probe(Rule):
-        codes = ("ML102",)
-        nodes = (ast.Assign,)
-
-        def visit(self, node):
-            if isinstance(node.targets[0], ast.Name) and node.targets[0].id == "__probe__":
-                seen.append(self.ctx.semantic.qualname(node.value))
-
-    ctx = Context(Source("p.py", text), tree, Config(), default_catalog())
-    run_rules(ctx, [Probe])
-    return seen
+_probe = qualname_probes
 
 
 def _one(text: str) -> str | None:
