@@ -2,7 +2,7 @@
 
 Holds: the semantic model (imports, bindings, qualified names: `semantic`),
 what star imports bind and names used without an import are by convention
-(`known_names`), light type inference (`inference`), literal values (`literals`), names known
+(`known_names`), light type inference (`inference`; `scalar_kinds`: number or text), literal values (`literals`), names known
 before the walk (`module_names`), local side effects (`local_effects`),
 randomness and determinism tables (`randomness`), training-loop facts
 (`training_facts`), model references (`model_refs`), the serving model
