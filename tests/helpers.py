@@ -200,3 +200,20 @@ def qualname_probes(text: str) -> list[str | None]:
     ctx = Context(Source("p.py", text), tree, Config(), default_catalog())
     run_rules(ctx, [Probe])
     return seen
+
+
+def copy_checkout(dest: Path, names: tuple[str, ...]) -> Path:
+    """Copy these top-level files and folders of this checkout into `dest`
+    (without bytecode or build metadata): what a hook repository or an
+    action's path needs of the project."""
+    import shutil
+
+    dest.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    for name in names:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=ignore)
+        else:
+            shutil.copy2(src, dest / name)
+    return dest

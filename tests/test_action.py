@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import ROOT, notebook_from_cells
+from helpers import ROOT, copy_checkout, notebook_from_cells
 
 ACTION = ROOT / "action.yml"
 BIN = Path(sys.executable).parent
@@ -307,15 +307,7 @@ ACTION_FILES = ("action.yml", "action", "src", "rules", "pyproject.toml", "READM
 
 @pytest.mark.slow
 def test_install_step_installs_the_checkout_into_its_own_venv(project: Path, tmp_path: Path) -> None:
-    action_path = tmp_path / "action-path"
-    action_path.mkdir()
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
-    for name in ACTION_FILES:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, action_path / name, ignore=ignore)
-        else:
-            shutil.copy2(src, action_path / name)
+    action_path = copy_checkout(tmp_path / "action-path", ACTION_FILES)
     venv = tmp_path / "runner-temp" / "mllint-action-venv"
     install_env = {"MLLINT_ACTION_PATH": str(action_path), "MLLINT_VENV": str(venv),
                    "MLLINT_PYTHON": sys.executable}

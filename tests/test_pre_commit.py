@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import ROOT, notebook_from_cells
+from helpers import ROOT, copy_checkout, notebook_from_cells
 
 PRE_COMMIT = Path(sys.executable).with_name("pre-commit")
 
@@ -64,14 +64,7 @@ def _git(cwd: Path, *args: str) -> None:
 
 
 def _make_hook_repo(dest: Path) -> Path:
-    dest.mkdir()
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
-    for name in HOOK_REPO_FILES:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=ignore)
-        else:
-            shutil.copy2(src, dest / name)
+    copy_checkout(dest, HOOK_REPO_FILES)
     _git(dest, "init", "-q", "-b", "main")
     _git(dest, "add", "-A")
     _git(dest, "commit", "-q", "-m", "hook repo snapshot")
