@@ -217,3 +217,20 @@ def copy_checkout(dest: Path, names: tuple[str, ...]) -> Path:
         else:
             shutil.copy2(src, dest / name)
     return dest
+
+
+# A small project file the hook and action tests share: ML604 (`yaml.load`,
+# default-on, a safe fix) and ML102 (opt-in, an unsafe fix); CLEAN_PY has neither.
+BAD_PY = """\
+import yaml
+from sklearn.model_selection import train_test_split
+
+
+def split(X, y):
+    return train_test_split(X, y, test_size=0.2)
+
+
+def load(fh):
+    return yaml.load(fh)
+"""
+CLEAN_PY = BAD_PY.replace("test_size=0.2)", "test_size=0.2, random_state=0)").replace("yaml.load(", "yaml.safe_load(")

@@ -22,25 +22,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import ROOT, copy_checkout, notebook_from_cells
+from helpers import BAD_PY, CLEAN_PY, ROOT, copy_checkout, notebook_from_cells
 
 ACTION = ROOT / "action.yml"
 BIN = Path(sys.executable).parent
 BASH = shutil.which("bash")
 
-BAD_PY = """\
-import yaml
-from sklearn.model_selection import train_test_split
-
-
-def split(X, y):
-    return train_test_split(X, y, test_size=0.2)
-
-
-def load(fh):
-    return yaml.load(fh)
-"""
-CLEAN_PY = BAD_PY.replace("test_size=0.2)", "test_size=0.2, random_state=0)").replace("yaml.load(", "yaml.safe_load(")
 
 
 def _action() -> dict:

@@ -19,26 +19,12 @@ import pytest
 import yaml
 from identify.identify import ALL_TAGS, tags_from_path
 
-from helpers import ROOT, notebook_from_cells
+from helpers import BAD_PY, CLEAN_PY, ROOT, notebook_from_cells
 
 HOOKS_FILE = ROOT / ".pre-commit-hooks.yaml"
 BIN = Path(sys.executable).parent
 REQUIRED = ("id", "name", "entry", "language")
 
-# ML102 (unsafe fix only) and ML604 (safe fix: yaml.load -> yaml.safe_load).
-BAD_PY = """\
-import yaml
-from sklearn.model_selection import train_test_split
-
-
-def split(X, y):
-    return train_test_split(X, y, test_size=0.2)
-
-
-def load(fh):
-    return yaml.load(fh)
-"""
-CLEAN_PY = BAD_PY.replace("test_size=0.2)", "test_size=0.2, random_state=0)").replace("yaml.load(", "yaml.safe_load(")
 
 BAD_NB_CELLS = [
     {"cell_type": "markdown", "source": "# Experiment"},
