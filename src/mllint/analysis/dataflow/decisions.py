@@ -476,7 +476,11 @@ class LeakageFacts(TimeDecisions):
                 for k in self.selection_keys(u.origins):
                     by_split.setdefault(k, []).append(u)
         flows = closure = None
-        for k, uses in by_split.items():
+        # In split order: the keys come from sets of origins, whose order
+        # changes with the hash seed, and the first split reported at a node wins.
+        order = sorted(by_split, key=lambda k: (a.splits[k].seq if k in a.splits else 1 << 62, repr(k)))
+        for k in order:
+            uses = by_split[k]
             split = a.splits.get(k)
             uses.sort(key=lambda u: u.seq)
             found = False
