@@ -279,7 +279,7 @@ async def test_min_severity_setting(client: LanguageClient, workspace: Path):
 
 async def test_slow_file_does_not_block_others(client: LanguageClient, workspace: Path):
     big = "import numpy as np\n" + "".join(
-        f"v{i} = np.mean([a + b * {i} for a in range(3) for b in range(4)])\n" for i in range(1500)
+        f"v{i} = np.mean([a + b * {i} for a in range(3) for b in range(4)])\n" for i in range(4000)
     )
     n = len(client.published)  # type: ignore[attr-defined]
     big_uri = open_doc(client, workspace, "big.py", big)
